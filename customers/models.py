@@ -1,0 +1,190 @@
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from network_admin.references import ReferenceField
+
+ONLINE_WINDOW = timedelta(minutes=3)
+
+
+class User(AbstractUser):
+    """A login account: staff users are network admins or support agents, the rest are customers."""
+
+    email = models.EmailField(_("email address"))
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_unique_ci",
+                violation_error_message=_("A user with this email address already exists."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+
+class CustomerQuerySet(models.QuerySet):
+    def vip(self):
+        return self.filter(vip=True)
+
+    def online(self, now=None):
+        return self.filter(last_seen__gte=(now or timezone.now()) - ONLINE_WINDOW)
+
+
+class Customer(models.Model):
+    class EmailVerification(models.TextChoices):
+        NONE = "none", _("None")
+        PENDING = "pending", _("Pending")
+        VERIFIED = "verified", _("Verified")
+
+    reference = ReferenceField()
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="customer", verbose_name=_("user")
+    )
+    vip = models.BooleanField(_("VIP"), default=False, help_text=_("Set this customer as a VIP."))
+    email_verification = models.CharField(
+        _("email verification"),
+        max_length=10,
+        choices=EmailVerification,
+        default=EmailVerification.NONE,
+    )
+    company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    billing_email = models.EmailField(_("billing email"), blank=True)
+    address_line_1 = models.CharField(_("address line 1"), max_length=200, blank=True)
+    address_line_2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    state = models.CharField(_("state / region"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = CountryField(_("country"), blank=True)
+    signup_source = models.CharField(_("signup source"), max_length=30, blank=True)
+    last_login = models.DateTimeField(_("last login"), null=True, blank=True)
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("last modified at"), auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("export_customers", _("Can export customers")),
+            ("switch_to_customer", _("Can switch to a customer")),
+        ]
+        indexes = [
+            # Customer list, "Newest"/"Oldest" sort with keyset pagination.
+            models.Index(fields=["created_at", "id"], name="customer_created_idx"),
+            # Customer list, "Last login" sort.
+            models.Index(fields=["last_login", "id"], name="customer_last_login_idx"),
+            # "Online Customers" tab.
+            models.Index(fields=["last_seen"], name="customer_last_seen_idx"),
+            # "VIP Customers" tab, newest first.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(vip=True),
+                name="customer_vip_created_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.user)
+
+    @property
+    def name(self) -> str:
+        return str(self.user)
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+    @property
+    def initials(self) -> str:
+        parts = [self.user.first_name, self.user.last_name]
+        letters = "".join(part[0] for part in parts if part) or self.user.username[:2]
+        return letters.upper()
+
+    def billing_snapshot(self) -> dict:
+        """Billing details as a payment must remember them, even after this customer is gone."""
+        address = [self.address_line_1, self.address_line_2, self.city, self.state, self.postal_code]
+        return {
+            "billing_name": self.company_name or self.name,
+            "billing_email": self.billing_email or self.email,
+            "billing_address": "\n".join(part for part in address if part),
+            "billing_country": self.country.code or "",
+        }
+
+    def total_spent(self) -> dict[str, Decimal]:
+        """Money kept per currency: completed and partially refunded payments minus refunds."""
+        from payments.models import Payment
+
+        return Payment.objects.filter(customer=self).net_totals_by_currency()
+
+
+class CustomField(models.Model):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="custom_fields", verbose_name=_("customer")
+    )
+    key = models.SlugField(_("key"), max_length=64)
+    value = models.CharField(_("value"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "key"], name="custom_field_key_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.key}={self.value}"
+
+
+class Note(models.Model):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="notes", verbose_name=_("customer")
+    )
+    author = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("author")
+    )
+    author_repr = models.CharField(_("author name"), max_length=200)
+    text = models.TextField(_("note"), max_length=2000)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.text[:50]
+
+
+class LoginRecord(models.Model):
+    """One real login of a customer (never an admin switching to them)."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="logins",
+        verbose_name=_("customer"),
+        db_index=False,  # covered by login_customer_recent_idx
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    country = CountryField(_("registered country of IP"), blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # "Last Login & IPs" block: a customer's newest logins.
+            models.Index(fields=["customer", "-created_at"], name="login_customer_recent_idx"),
+            # Customer search by IP address.
+            models.Index(fields=["ip_address"], name="login_ip_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.ip_address} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,187 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+from network_admin.references import ReferenceField
+
+MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+
+
+def network_currency() -> str:
+    return settings.NETWORK_CURRENCY
+
+
+class DurationUnit(models.TextChoices):
+    DAY = "day", _("day")
+    WEEK = "week", _("week")
+    MONTH = "month", _("month")
+    YEAR = "year", _("year")
+
+
+class Product(models.Model):
+    class Type(models.TextChoices):
+        PLAN = "plan", _("Plan")
+        PACKAGE = "package", _("Package")
+        SERVICE = "service", _("Service")
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    type = models.CharField(_("type"), max_length=10, choices=Type, default=Type.PLAN)
+    amount = models.DecimalField(_("price"), **MONEY)
+    setup_fee = models.DecimalField(_("setup fee"), default=Decimal("0"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, default=network_currency)
+    recurring = models.BooleanField(_("recurring"), default=True)
+    duration = models.PositiveIntegerField(
+        _("billing every"), default=1, validators=[MinValueValidator(1)]
+    )
+    duration_unit = models.CharField(
+        _("billing period"), max_length=5, choices=DurationUnit, default=DurationUnit.MONTH
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("last modified at"), auto_now=True)
+
+    class Meta:
+        ordering = ["type", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="product_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(setup_fee__gte=0), name="product_setup_fee_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(duration__gte=1), name="product_duration_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def for_customer(self, customer):
+        return self.filter(customer=customer)
+
+
+class Membership(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACTIVE = "active", _("Active")
+        TRIALING = "trialing", _("Trialing")
+        ON_HOLD = "on-hold", _("On Hold")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Gateway(models.TextChoices):
+        NONE = "", _("None")
+        MANUAL = "manual", _("Manual")
+        STRIPE = "stripe", _("Stripe")
+        PAYPAL = "paypal", _("PayPal")
+
+    reference = ReferenceField()
+    customer = models.ForeignKey(
+        Customer,
+        # Deleting a customer must decide about memberships explicitly (delete or move).
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        db_index=False,  # covered by the composite index below
+        verbose_name=_("customer"),
+    )
+    plan = models.ForeignKey(
+        Product,
+        on_delete=models.PROTECT,
+        related_name="plan_memberships",
+        limit_choices_to={"type": Product.Type.PLAN},
+        verbose_name=_("plan"),
+    )
+    addons = models.ManyToManyField(
+        Product, through="MembershipAddon", related_name="addon_memberships", blank=True
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    initial_amount = models.DecimalField(_("initial amount"), default=Decimal("0"), **MONEY)
+    amount = models.DecimalField(_("billing amount"), default=Decimal("0"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, default=network_currency)
+    recurring = models.BooleanField(_("recurring"), default=True)
+    auto_renew = models.BooleanField(_("auto-renew"), default=True)
+    duration = models.PositiveIntegerField(
+        _("billing every"), default=1, validators=[MinValueValidator(1)]
+    )
+    duration_unit = models.CharField(
+        _("billing period"), max_length=5, choices=DurationUnit, default=DurationUnit.MONTH
+    )
+    billing_cycles = models.PositiveIntegerField(
+        _("billing cycles"), default=0, help_text=_("0 bills until cancelled.")
+    )
+    times_billed = models.PositiveIntegerField(_("times billed"), default=0)
+    gateway = models.CharField(_("gateway"), max_length=10, choices=Gateway, blank=True)
+    gateway_customer_id = models.CharField(_("gateway customer ID"), max_length=100, blank=True)
+    gateway_subscription_id = models.CharField(
+        _("gateway subscription ID"), max_length=100, blank=True
+    )
+    cancellation_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    trial_ends_at = models.DateTimeField(_("trial ends at"), null=True, blank=True)
+    renewed_at = models.DateTimeField(_("renewed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    expires_at = models.DateTimeField(
+        _("expires at"), null=True, blank=True, help_text=_("Empty means lifetime.")
+    )
+    updated_at = models.DateTimeField(_("last modified at"), auto_now=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0, initial_amount__gte=0),
+                name="membership_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration__gte=1), name="membership_duration_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False, auto_renew=False),
+                name="membership_cancelled_has_time_no_renew",
+                violation_error_message=_(
+                    "A cancelled membership needs a cancellation time and no auto-renew."
+                ),
+            ),
+        ]
+        indexes = [
+            # Memberships list, newest first (all, and per status tab).
+            models.Index(fields=["created_at", "id"], name="membership_created_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="membership_status_idx"),
+            # Customer page block and the list filtered by customer.
+            models.Index(fields=["customer", "created_at"], name="membership_customer_idx"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def is_lifetime(self) -> bool:
+        return self.expires_at is None
+
+
+class MembershipAddon(models.Model):
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="addon_lines"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(
+        _("quantity"), default=1, validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "product"], name="addon_once_per_plan"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="addon_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.product} × {self.quantity}"

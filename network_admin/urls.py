@@ -1,0 +1,17 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from network_admin import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("customers.account_urls")),
+    path("customers/", include("customers.urls")),
+    path("memberships/", include("memberships.urls")),
+    path("payments/", include("payments.urls")),
+    path("sites/", include("sites.urls")),
+    path("events/", include("events.urls")),
+]

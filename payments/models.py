@@ -1,0 +1,245 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from customers.models import Customer
+from memberships.models import MONEY, Membership, Product, network_currency
+from network_admin.references import ReferenceField
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+class PaymentQuerySet(models.QuerySet):
+    def net_totals_by_currency(self) -> dict[str, Decimal]:
+        """Per currency: what the network kept from payments that took money, after refunds."""
+        kept = self.filter(
+            status__in=[Payment.Status.COMPLETED, Payment.Status.PARTIALLY_REFUNDED]
+        )
+        paid = dict(
+            kept.order_by().values_list("currency").annotate(total=Sum("total")).values_list(
+                "currency", "total"
+            )
+        )
+        refunded = (
+            Refund.objects.filter(payment__in=kept, status=Refund.Status.SUCCEEDED)
+            .order_by()
+            .values_list("payment__currency")
+            .annotate(total=Sum("amount"))
+            .values_list("payment__currency", "total")
+        )
+        for currency, amount in refunded:
+            paid[currency] = paid.get(currency, ZERO) - amount
+        return dict(sorted(paid.items()))
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        COMPLETED = "completed", _("Completed")
+        PARTIALLY_REFUNDED = "partially-refunded", _("Partially Refunded")
+        REFUNDED = "refunded", _("Refunded")
+        PARTIALLY_PAID = "partially-paid", _("Partially Paid")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        DRAFT = "draft", _("Draft")
+
+    # Statuses reached only through refunds, never picked by hand.
+    REFUND_STATUSES = (Status.PARTIALLY_REFUNDED, Status.REFUNDED)
+    # Payments in these statuses never took money, so deleting them loses no accounting record.
+    DELETABLE_STATUSES = (Status.PENDING, Status.DRAFT, Status.FAILED, Status.CANCELLED)
+    REFUNDABLE_STATUSES = (Status.COMPLETED, Status.PARTIALLY_REFUNDED)
+
+    reference = ReferenceField()
+    customer = models.ForeignKey(
+        Customer,
+        # Payments are accounting records: they outlive their customer via the billing snapshot.
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("customer"),
+        db_index=False,  # covered by the composite index below
+    )
+    membership = models.ForeignKey(
+        Membership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("membership"),
+        db_index=False,  # covered by the composite index below
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PENDING)
+    currency = models.CharField(_("currency"), max_length=3, default=network_currency)
+    subtotal = models.DecimalField(_("subtotal"), default=ZERO, editable=False, **MONEY)
+    discount_total = models.DecimalField(_("discounts"), default=ZERO, editable=False, **MONEY)
+    tax_total = models.DecimalField(_("taxes"), default=ZERO, editable=False, **MONEY)
+    total = models.DecimalField(_("total"), default=ZERO, editable=False, **MONEY)
+    gateway = models.CharField(
+        _("gateway"), max_length=10, choices=Membership.Gateway, blank=True
+    )
+    gateway_payment_id = models.CharField(_("gateway payment ID"), max_length=100, blank=True)
+    invoice_number = models.PositiveIntegerField(
+        _("invoice number"), null=True, blank=True, unique=True, editable=False
+    )
+    billing_name = models.CharField(_("billing name"), max_length=200, blank=True)
+    billing_email = models.EmailField(_("billing email"), blank=True)
+    billing_address = models.TextField(_("billing address"), blank=True)
+    billing_country = CountryField(_("billing country"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("last modified at"), auto_now=True)
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("refund_payment", _("Can refund payments"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0, discount_total__gte=0, tax_total__gte=0, total__gte=0),
+                name="payment_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(total=models.F("subtotal") - models.F("discount_total") + models.F("tax_total")),
+                name="payment_total_adds_up",
+            ),
+        ]
+        indexes = [
+            # Payments list, newest first (all, and per status tab).
+            models.Index(fields=["created_at", "id"], name="payment_created_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="payment_status_idx"),
+            # Customer page block, total spent and the list filtered by customer.
+            models.Index(fields=["customer", "created_at"], name="payment_customer_idx"),
+            # Membership page block.
+            models.Index(fields=["membership", "created_at"], name="payment_membership_idx"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def refresh_totals(self) -> None:
+        """Recompute the totals from the line items and save them: they are never typed in."""
+        lines = list(self.line_items.all())
+        self.subtotal = sum((line.subtotal for line in lines if not line.is_deduction), ZERO)
+        self.discount_total = sum((line.subtotal for line in lines if line.is_deduction), ZERO)
+        self.tax_total = sum((line.tax_total for line in lines), ZERO)
+        self.total = self.subtotal - self.discount_total + self.tax_total
+        self.save(update_fields=["subtotal", "discount_total", "tax_total", "total", "updated_at"])
+
+    def refunded_total(self) -> Decimal:
+        return self.refunds.exclude(status=Refund.Status.FAILED).aggregate(
+            total=Coalesce(Sum("amount"), ZERO)
+        )["total"]
+
+    def refundable(self) -> Decimal:
+        return self.total - self.refunded_total()
+
+
+class LineItem(models.Model):
+    class Type(models.TextChoices):
+        PRODUCT = "product", _("Product")
+        FEE = "fee", _("Fee")
+        CREDIT = "credit", _("Credit")
+        DISCOUNT = "discount", _("Discount")
+
+    # Credits and discounts reduce the payment instead of adding to it.
+    DEDUCTIONS = (Type.CREDIT, Type.DISCOUNT)
+
+    payment = models.ForeignKey(
+        Payment, on_delete=models.CASCADE, related_name="line_items", verbose_name=_("payment")
+    )
+    type = models.CharField(_("type"), max_length=10, choices=Type, default=Type.PRODUCT)
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    tax_rate = models.DecimalField(
+        _("tax rate (%)"), max_digits=5, decimal_places=2, default=ZERO
+    )
+    subtotal = models.DecimalField(_("subtotal"), editable=False, **MONEY)
+    tax_total = models.DecimalField(_("tax"), editable=False, **MONEY)
+    total = models.DecimalField(_("total"), editable=False, **MONEY)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="line_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0, tax_rate__lte=100), name="line_tax_rate_percent"
+            ),
+            models.CheckConstraint(
+                condition=~Q(type__in=["credit", "discount"]) | Q(tax_rate=0),
+                name="line_deduction_untaxed",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_deduction(self) -> bool:
+        return self.type in self.DEDUCTIONS
+
+    def compute_totals(self) -> None:
+        self.subtotal = (self.unit_price * self.quantity).quantize(CENT)
+        self.tax_total = (self.subtotal * self.tax_rate / 100).quantize(CENT)
+        self.total = self.subtotal + self.tax_total
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    gateway_refund_id = models.CharField(_("gateway refund ID"), max_length=100, blank=True)
+    idempotency_key = models.UUIDField(_("idempotency key"), unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("refunded by"),
+    )
+    created_by_repr = models.CharField(_("refunded by (name)"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="refund_amount_positive",
+                violation_error_message=_("A refund must be more than zero."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} of {self.payment}"
+
+
+class InvoiceCounter(models.Model):
+    """The one row that hands out invoice numbers in order, under a row lock."""
+
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return str(self.last_number)

@@ -1,0 +1,36 @@
+import pytest
+
+from tests.factories import CustomerFactory, UserFactory
+
+
+@pytest.fixture
+def network_admin(db):
+    return UserFactory(is_staff=True, role="Network admin", first_name="Jane", last_name="Admin")
+
+
+@pytest.fixture
+def support_agent(db):
+    return UserFactory(is_staff=True, role="Support agent", first_name="Sam", last_name="Agent")
+
+
+@pytest.fixture
+def customer(db):
+    return CustomerFactory(user__first_name="Ada", user__last_name="Lovelace")
+
+
+@pytest.fixture
+def admin_client(client, network_admin):
+    client.force_login(network_admin)
+    return client
+
+
+@pytest.fixture
+def agent_client(client, support_agent):
+    client.force_login(support_agent)
+    return client
+
+
+@pytest.fixture
+def customer_client(client, customer):
+    client.force_login(customer.user)
+    return client
