@@ -1,3 +1,4 @@
+import ipaddress
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,9 +9,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from network_admin.references import ReferenceField
+from network_admin.references import ReferenceField, normalize_reference
 
 ONLINE_WINDOW = timedelta(minutes=3)
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 class User(AbstractUser):
@@ -34,6 +43,27 @@ class User(AbstractUser):
 
 
 class CustomerQuerySet(models.QuerySet):
+    def search(self, text: str):
+        """Customers whose name, username, emails, company, reference or login IP match `text`.
+
+        Every word must appear (in any field); a whole reference code or IP address also matches.
+        """
+        matches = models.Q()
+        for word in text.lower().split():
+            matches &= models.Q(search_text__contains=word)
+        reference = normalize_reference(text)
+        if reference:
+            matches |= models.Q(reference=reference)
+        if _is_ip_address(text.strip()):
+            matches |= models.Q(
+                models.Exists(
+                    LoginRecord.objects.filter(
+                        customer=models.OuterRef("pk"), ip_address=text.strip()
+                    )
+                )
+            )
+        return self.filter(matches)
+
     def vip(self):
         return self.filter(vip=True)
 
@@ -71,6 +101,9 @@ class Customer(models.Model):
     last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("last modified at"), auto_now=True)
+    # Lower-cased copy of the searchable text of customer and login account. It lives on one
+    # row so a single trigram index answers the search box (the fields span two tables).
+    search_text = models.TextField(editable=False, default="")
 
     objects = CustomerQuerySet.as_manager()
 
@@ -98,6 +131,15 @@ class Customer(models.Model):
     def __str__(self):
         return str(self.user)
 
+    def save(self, *args, **kwargs):
+        self.search_text = self.compose_search_text()
+        super().save(*args, **kwargs)
+
+    def compose_search_text(self) -> str:
+        user = self.user
+        parts = [user.username, user.get_full_name(), user.email, self.billing_email]
+        return "\n".join([*parts, self.company_name]).lower()
+
     @property
     def name(self) -> str:
         return str(self.user)
@@ -114,7 +156,13 @@ class Customer(models.Model):
 
     def billing_snapshot(self) -> dict:
         """Billing details as a payment must remember them, even after this customer is gone."""
-        address = [self.address_line_1, self.address_line_2, self.city, self.state, self.postal_code]
+        address = [
+            self.address_line_1,
+            self.address_line_2,
+            self.city,
+            self.state,
+            self.postal_code,
+        ]
         return {
             "billing_name": self.company_name or self.name,
             "billing_email": self.billing_email or self.email,
@@ -126,7 +174,8 @@ class Customer(models.Model):
         """Money kept per currency: completed and partially refunded payments minus refunds."""
         from payments.models import Payment
 
-        return Payment.objects.filter(customer=self).net_totals_by_currency()
+        totals = Payment.objects.filter(customer=self).net_totals("currency")
+        return {currency: amount for (currency,), amount in sorted(totals.items())}
 
 
 class CustomField(models.Model):
@@ -168,7 +217,9 @@ class LoginRecord(models.Model):
     """One real login of a customer (never an admin switching to them)."""
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="logins",
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="logins",
         verbose_name=_("customer"),
         db_index=False,  # covered by login_customer_recent_idx
     )

@@ -147,3 +147,23 @@ def customer_delete(
     if not user.is_staff:
         user.delete()
     return counts
+
+
+@transaction.atomic
+def customers_set_vip(*, actor: Actor, customers, vip: bool) -> int:
+    """Mark (or unmark) several customers VIP, one event per customer that changed."""
+    changed = 0
+    for customer in customers.select_for_update().select_related("user").filter(vip=not vip):
+        changed += bool(customer_update(actor=actor, customer=customer, values={"vip": vip}))
+    return changed
+
+
+@transaction.atomic
+def customers_exported(*, actor: Actor, filters: dict, row_count: int) -> None:
+    """Record that customer data left the system, and how much of it."""
+    record(
+        "customer.exported",
+        actor=actor,
+        payload={"filters": filters, "rows": row_count},
+        severity=Event.Severity.WARNING,
+    )

@@ -1,4 +1,4 @@
-"""The audit trail's one way in. Every other app's services call `record` inside their transaction."""
+"""The audit trail's one way in: every app's services call `record` inside their transaction."""
 
 import datetime
 import uuid
@@ -45,6 +45,16 @@ def plain(value):
     return value
 
 
+def _comparable(value):
+    """What decides whether a value changed: identity for related objects (two customers may
+    share a name), the number for money (50 is 50.00), the code for a country."""
+    if isinstance(value, models.Model):
+        return (value._meta.label, value.pk)
+    if isinstance(value, Country):
+        return value.code or ""
+    return value
+
+
 def _masked(payload):
     if isinstance(payload, dict):
         return {
@@ -57,11 +67,11 @@ def _masked(payload):
 
 
 def apply_changes(instance: models.Model, values: dict) -> dict:
-    """Set `values` on `instance`; return {field: {"old", "new"}} for the ones that really changed."""
+    """Set `values` on `instance`; return {field: {"old", "new"}} for those that really changed."""
     changes = {}
     for name, new in values.items():
         old = getattr(instance, name)
-        if plain(old) != plain(new):
+        if _comparable(old) != _comparable(new):
             changes[name] = {"old": plain(old), "new": plain(new)}
             setattr(instance, name, new)
     return changes

@@ -169,9 +169,7 @@ class Membership(models.Model):
 
 
 class MembershipAddon(models.Model):
-    membership = models.ForeignKey(
-        Membership, on_delete=models.CASCADE, related_name="addon_lines"
-    )
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="addon_lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(
         _("quantity"), default=1, validators=[MinValueValidator(1)]

@@ -17,26 +17,31 @@ CENT = Decimal("0.01")
 
 
 class PaymentQuerySet(models.QuerySet):
-    def net_totals_by_currency(self) -> dict[str, Decimal]:
-        """Per currency: what the network kept from payments that took money, after refunds."""
+    def net_totals(self, *group_by: str) -> dict[tuple, Decimal]:
+        """What the network kept, after refunds, from the payments that took money.
+
+        Grouped by `group_by` (payment fields such as "currency"), keyed by tuples of their values.
+        """
         kept = self.filter(
             status__in=[Payment.Status.COMPLETED, Payment.Status.PARTIALLY_REFUNDED]
-        )
-        paid = dict(
-            kept.order_by().values_list("currency").annotate(total=Sum("total")).values_list(
-                "currency", "total"
-            )
-        )
+        ).order_by()
+        totals = {
+            tuple(row[:-1]): row[-1]
+            for row in kept.values(*group_by)
+            .annotate(sum=Sum("total"))
+            .values_list(*group_by, "sum")
+        }
         refunded = (
             Refund.objects.filter(payment__in=kept, status=Refund.Status.SUCCEEDED)
             .order_by()
-            .values_list("payment__currency")
-            .annotate(total=Sum("amount"))
-            .values_list("payment__currency", "total")
+            .values(*(f"payment__{name}" for name in group_by))
+            .annotate(sum=Sum("amount"))
+            .values_list(*(f"payment__{name}" for name in group_by), "sum")
         )
-        for currency, amount in refunded:
-            paid[currency] = paid.get(currency, ZERO) - amount
-        return dict(sorted(paid.items()))
+        for row in refunded:
+            key = tuple(row[:-1])
+            totals[key] = totals.get(key, ZERO) - row[-1]
+        return totals
 
 
 class Payment(models.Model):
@@ -82,9 +87,7 @@ class Payment(models.Model):
     discount_total = models.DecimalField(_("discounts"), default=ZERO, editable=False, **MONEY)
     tax_total = models.DecimalField(_("taxes"), default=ZERO, editable=False, **MONEY)
     total = models.DecimalField(_("total"), default=ZERO, editable=False, **MONEY)
-    gateway = models.CharField(
-        _("gateway"), max_length=10, choices=Membership.Gateway, blank=True
-    )
+    gateway = models.CharField(_("gateway"), max_length=10, choices=Membership.Gateway, blank=True)
     gateway_payment_id = models.CharField(_("gateway payment ID"), max_length=100, blank=True)
     invoice_number = models.PositiveIntegerField(
         _("invoice number"), null=True, blank=True, unique=True, editable=False
@@ -107,7 +110,9 @@ class Payment(models.Model):
                 name="payment_amounts_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(total=models.F("subtotal") - models.F("discount_total") + models.F("tax_total")),
+                condition=Q(
+                    total=models.F("subtotal") - models.F("discount_total") + models.F("tax_total")
+                ),
                 name="payment_total_adds_up",
             ),
         ]
@@ -124,13 +129,17 @@ class Payment(models.Model):
     def __str__(self):
         return self.reference
 
-    def refresh_totals(self) -> None:
-        """Recompute the totals from the line items and save them: they are never typed in."""
+    def compute_totals(self) -> None:
+        """Set the totals from the line items without saving, so they can be checked first."""
         lines = list(self.line_items.all())
         self.subtotal = sum((line.subtotal for line in lines if not line.is_deduction), ZERO)
         self.discount_total = sum((line.subtotal for line in lines if line.is_deduction), ZERO)
         self.tax_total = sum((line.tax_total for line in lines), ZERO)
         self.total = self.subtotal - self.discount_total + self.tax_total
+
+    def refresh_totals(self) -> None:
+        """Recompute the totals from the line items and save them: they are never typed in."""
+        self.compute_totals()
         self.save(update_fields=["subtotal", "discount_total", "tax_total", "total", "updated_at"])
 
     def refunded_total(self) -> Decimal:
@@ -163,9 +172,7 @@ class LineItem(models.Model):
     description = models.CharField(_("description"), max_length=500, blank=True)
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
     unit_price = models.DecimalField(_("unit price"), **MONEY)
-    tax_rate = models.DecimalField(
-        _("tax rate (%)"), max_digits=5, decimal_places=2, default=ZERO
-    )
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2, default=ZERO)
     subtotal = models.DecimalField(_("subtotal"), editable=False, **MONEY)
     tax_total = models.DecimalField(_("tax"), editable=False, **MONEY)
     total = models.DecimalField(_("total"), editable=False, **MONEY)

@@ -1,0 +1,95 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from customers.models import Customer
+from network_admin.pagination import AFTER, BEFORE, FIRST, LAST, SortKey, capped_count, paginate
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+NEWEST = [SortKey("created_at", descending=True), SortKey("id", descending=True)]
+LAST_LOGIN = [
+    SortKey("last_login", descending=True, nullable=True),
+    SortKey("id", descending=True),
+]
+
+
+@pytest.fixture
+def customers():
+    now = timezone.now()
+    # Ties on created_at prove the id tie-breaker keeps pages from skipping or repeating rows.
+    return [
+        CustomerFactory(
+            created_at=now - timedelta(days=index // 2),
+            last_login=None if index % 3 == 0 else now - timedelta(hours=index),
+        )
+        for index in range(11)
+    ]
+
+
+def walk(keys, direction_start, step):
+    seen, page = (
+        [],
+        paginate(Customer.objects.all(), keys, size=4, direction=direction_start, cursor=""),
+    )
+    while True:
+        seen.append([customer.pk for customer in page.rows])
+        if step == AFTER and page.has_next:
+            page = paginate(
+                Customer.objects.all(), keys, size=4, direction=AFTER, cursor=page.last_cursor
+            )
+        elif step == BEFORE and page.has_previous:
+            page = paginate(
+                Customer.objects.all(), keys, size=4, direction=BEFORE, cursor=page.first_cursor
+            )
+        else:
+            return seen
+
+
+@pytest.mark.parametrize("keys", [NEWEST, LAST_LOGIN], ids=["newest", "last-login"])
+def test_paging_forwards_and_backwards_visits_every_row_once_in_order(customers, keys):
+    expected = list(
+        Customer.objects.order_by(*(key.order_by(nulls_last=True) for key in keys)).values_list(
+            "pk", flat=True
+        )
+    )
+    forwards = walk(keys, FIRST, AFTER)
+    backwards = walk(keys, LAST, BEFORE)
+    assert [pk for page in forwards for pk in page] == expected
+    assert [pk for page in reversed(backwards) for pk in page] == expected
+    assert [len(page) for page in forwards] == [4, 4, 3]
+    # Pages counted from the end align with the end: the short page is the first one.
+    assert [len(page) for page in backwards] == [4, 4, 3]
+
+
+def test_first_and_last_pages_know_where_they_are(customers):
+    first = paginate(Customer.objects.all(), NEWEST, size=4, direction=FIRST, cursor="")
+    last = paginate(Customer.objects.all(), NEWEST, size=4, direction=LAST, cursor="")
+    assert (first.has_previous, first.has_next) == (False, True)
+    assert (last.has_previous, last.has_next) == (True, False)
+
+
+@pytest.mark.parametrize("cursor", ["", "garbage", "W10:1abc:def", "0" * 5000])
+def test_a_bad_cursor_falls_back_to_the_first_page(customers, cursor):
+    page = paginate(Customer.objects.all(), NEWEST, size=4, direction=AFTER, cursor=cursor)
+    assert page.rows == list(Customer.objects.order_by("-created_at", "-id")[:4])
+
+
+def test_an_empty_list_has_one_empty_page():
+    page = paginate(Customer.objects.all(), NEWEST, size=4, direction=LAST, cursor="")
+    assert page.rows == [] and page.is_only_page
+
+
+def test_capped_count_is_exact_for_small_tables(customers):
+    assert capped_count(Customer.objects.all()) == (11, False)
+    assert capped_count(Customer.objects.filter(last_login__isnull=True)) == (4, False)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_capped_count_estimates_beyond_the_cap_on_postgresql(customers):
+    count, is_estimate = capped_count(Customer.objects.all(), cap=5)
+    assert is_estimate
+    assert count >= 6

@@ -1,0 +1,62 @@
+"""Settings come from the environment; DATABASE_URL picks SQLite or PostgreSQL."""
+
+import runpy
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+SETTINGS = Path(__file__).resolve().parent.parent / "network_admin" / "settings.py"
+
+
+def load_settings(monkeypatch, **environment):
+    for name in ["DATABASE_URL", "DEBUG", "SECRET_KEY", "NETWORK_CURRENCY", "ALLOWED_HOSTS"]:
+        monkeypatch.delenv(name, raising=False)
+    # A developer's own .env must not leak into what these tests observe.
+    monkeypatch.setenv("ENV_FILE", str(SETTINGS.parent / "no-such.env"))
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(SETTINGS))
+
+
+def test_sqlite_is_the_embedded_default(monkeypatch):
+    settings = load_settings(monkeypatch, SECRET_KEY="k" * 50)
+    database = settings["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["NAME"].endswith("db.sqlite3")
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_postgresql_url_keeps_connections_open_and_checks_them(monkeypatch):
+    settings = load_settings(
+        monkeypatch,
+        SECRET_KEY="k" * 50,
+        DATABASE_URL="postgres://app:s3cret@db.internal:6543/network",
+    )
+    database = settings["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["HOST"], database["PORT"], database["NAME"]) == (
+        "db.internal",
+        6543,
+        "network",
+    )
+    assert (database["USER"], database["PASSWORD"]) == ("app", "s3cret")
+    assert database["CONN_MAX_AGE"] > 0
+    assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_secret_key_is_required_unless_debug_is_on(monkeypatch):
+    with pytest.raises(ImproperlyConfigured):
+        load_settings(monkeypatch)
+    assert load_settings(monkeypatch, DEBUG="true")["SECRET_KEY"]
+
+
+def test_debug_is_off_and_hosts_closed_by_default(monkeypatch):
+    settings = load_settings(monkeypatch, SECRET_KEY="k" * 50)
+    assert settings["DEBUG"] is False
+    assert settings["ALLOWED_HOSTS"] == []
+
+
+def test_network_currency_comes_from_the_environment(monkeypatch):
+    settings = load_settings(monkeypatch, SECRET_KEY="k" * 50, NETWORK_CURRENCY="idr")
+    assert settings["NETWORK_CURRENCY"] == "IDR"
