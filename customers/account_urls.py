@@ -1,2 +1,8 @@
+from django.urls import path
+
+from customers import views
+
 app_name = "account"
-urlpatterns = []
+urlpatterns = [
+    path("", views.account, name="index"),
+]

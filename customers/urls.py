@@ -1,2 +1,8 @@
+from django.urls import path
+
+from customers import views
+
 app_name = "customers"
-urlpatterns = []
+urlpatterns = [
+    path("", views.customer_list, name="list"),
+]

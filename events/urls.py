@@ -1,2 +1,8 @@
+from django.urls import path
+
+from events import views
+
 app_name = "events"
-urlpatterns = []
+urlpatterns = [
+    path("", views.event_list, name="list"),
+]

@@ -1,6 +1,85 @@
+"""The pages that belong to the network as a whole: the dashboard and the health check."""
+
+import logging
+from functools import wraps
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError, connection
+from django.db.models import CharField, Count, Value
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from customers.models import Customer
+from events.models import Event
+from memberships.models import Membership
+from network_admin.access import staff_permission_required
+from payments.models import Payment
+from sites.models import Site
+
+logger = logging.getLogger(__name__)
+
+RECENT_EVENTS = 10
+
+
+def _customers_to_their_account(view):
+    # Customers land on "/" after logging in (LOGIN_REDIRECT_URL): send them to their own page
+    # instead of answering 403.
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff:
+            return redirect("account:index")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _count(queryset, key: str):
+    return (
+        queryset.order_by()
+        .annotate(key=Value(key, output_field=CharField()))
+        .values("key")
+        .annotate(n=Count("pk"))
+        .values_list("key", "n")
+    )
+
+
+def network_counts() -> dict[str, int]:
+    """The dashboard's headline numbers, fetched in one round trip (a UNION ALL of COUNTs)."""
+    parts = [
+        _count(Customer.objects.all(), "customers"),
+        _count(Customer.objects.vip(), "vip"),
+        _count(Membership.objects.all(), "memberships"),
+        _count(Membership.objects.filter(status=Membership.Status.ACTIVE), "active_memberships"),
+        _count(Payment.objects.filter(status=Payment.Status.COMPLETED), "completed_payments"),
+        _count(Site.objects.all(), "sites"),
+        _count(Event.objects.all(), "events"),
+    ]
+    return dict(parts[0].union(*parts[1:], all=True).order_by())
+
+
+@_customers_to_their_account
+@staff_permission_required("customers.view_customer")
 def home(request):
-    pass
+    ctx = {
+        "section": "dashboard",
+        "counts": network_counts(),
+        "recent_events": Event.objects.all()[:RECENT_EVENTS],
+    }
+    return render(request, "network_admin/dashboard.html", ctx)
 
 
+@login_not_required
+@never_cache
+@require_GET
 def healthz(request):
-    pass
+    """Answer 200 while the app can reach its database, 503 otherwise (for load balancers)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.exception("Health check: the database is unreachable.")
+        return HttpResponse("database unavailable", status=503, content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")

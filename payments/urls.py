@@ -1,2 +1,8 @@
+from django.urls import path
+
+from payments import views
+
 app_name = "payments"
-urlpatterns = []
+urlpatterns = [
+    path("", views.payment_list, name="list"),
+]

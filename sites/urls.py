@@ -1,2 +1,8 @@
+from django.urls import path
+
+from sites import views
+
 app_name = "sites"
-urlpatterns = []
+urlpatterns = [
+    path("", views.site_list, name="list"),
+]
