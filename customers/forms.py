@@ -1,6 +1,7 @@
 import unicodedata
 
 from django import forms
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -127,6 +128,12 @@ class AddCustomerForm(forms.Form):
         if email and User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(_("A user with this email address already exists."))
         return email
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if password:
+            validate_password(password)
+        return password
 
     def clean(self):
         cleaned = super().clean()

@@ -26,6 +26,8 @@ class User(AbstractUser):
     """A login account: staff users are network admins or support agents, the rest are customers."""
 
     email = models.EmailField(_("email address"))
+    # How this admin likes their pages (e.g. cards or rows); never business data.
+    preferences = models.JSONField(_("preferences"), default=dict, blank=True)
 
     objects = UserManager()
 
@@ -63,6 +65,21 @@ class CustomerQuerySet(models.QuerySet):
                 )
             )
         return self.filter(matches)
+
+    def with_membership_count(self):
+        # Imported here: memberships.models imports this module.
+        from memberships.models import Membership
+
+        per_customer = (
+            Membership.objects.filter(customer=models.OuterRef("pk"))
+            .order_by()
+            .values("customer")
+            .annotate(count=models.Count("pk"))
+            .values("count")
+        )
+        return self.annotate(
+            membership_count=models.functions.Coalesce(models.Subquery(per_customer), 0)
+        )
 
     def vip(self):
         return self.filter(vip=True)
@@ -139,6 +156,10 @@ class Customer(models.Model):
         user = self.user
         parts = [user.username, user.get_full_name(), user.email, self.billing_email]
         return "\n".join([*parts, self.company_name]).lower()
+
+    @property
+    def is_online(self) -> bool:
+        return self.last_seen is not None and self.last_seen >= timezone.now() - ONLINE_WINDOW
 
     @property
     def name(self) -> str:

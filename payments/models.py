@@ -41,7 +41,8 @@ class PaymentQuerySet(models.QuerySet):
         for row in refunded:
             key = tuple(row[:-1])
             totals[key] = totals.get(key, ZERO) - row[-1]
-        return totals
+        # SQLite's SUM drops the trailing zeros of money; put the cents back.
+        return {key: amount.quantize(CENT) for key, amount in totals.items()}
 
 
 class Payment(models.Model):

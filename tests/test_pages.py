@@ -155,6 +155,8 @@ def test_account_page_uses_the_same_number_of_queries_for_1_and_20_rows(customer
             PaymentFactory(customer=customer, membership=membership)
 
     add_rows(1)
+    # The first visit also marks the customer as seen (once a minute): keep it out of the count.
+    customer_client.get("/account/")
     with CaptureQueriesContext(connection) as one_row:
         customer_client.get("/account/")
     add_rows(19)
@@ -350,7 +352,8 @@ def test_list_pages_show_an_empty_state(admin_client, url_name, section):
     assert "empty-state" in response.content.decode()
 
 
-@pytest.mark.parametrize("url_name", LIST_PAGES)
+# The customer list's budget (its tabs are counted too) is tested in tests/customers/test_list.py.
+@pytest.mark.parametrize("url_name", [name for name in LIST_PAGES if name != "customers:list"])
 def test_list_pages_use_the_same_number_of_queries_for_1_and_30_rows(
     admin_client, django_assert_max_num_queries, url_name
 ):

@@ -1,0 +1,115 @@
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.exports import COLUMNS, spreadsheet_safe
+from events.models import Event
+from payments.models import Payment
+from tests.factories import (
+    CustomerFactory,
+    LoginRecordFactory,
+    MembershipFactory,
+    PaymentFactory,
+    RefundFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("customers:export")
+
+
+def rows_of(response) -> list[dict]:
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_export_streams_every_column_for_each_customer(admin_client):
+    ada = CustomerFactory(
+        user__first_name="Ada",
+        user__last_name="Lovelace",
+        vip=True,
+        country="GB",
+        last_login=timezone.now(),
+    )
+    first, second = MembershipFactory.create_batch(2, customer=ada)
+    payment = PaymentFactory(customer=ada, lines=[Decimal("100.00")])
+    RefundFactory(payment=payment, amount=Decimal("30.00"))
+    Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.PARTIALLY_REFUNDED)
+    LoginRecordFactory(customer=ada, ip_address="203.0.113.5")
+
+    response = admin_client.get(URL)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    (row,) = rows_of(response)
+    assert list(row) == [str(column) for column in COLUMNS]
+    assert row["Reference"] == ada.reference
+    assert row["Name"] == "Ada Lovelace"
+    assert row["VIP"] == "yes"
+    assert row["Country"] == "GB"
+    assert row["Memberships"] == "2"
+    assert row["Membership references"].split() == [first.reference, second.reference]
+    assert row["Total spent"] == "USD 70.00"
+    assert row["Last IP"] == "203.0.113.5"
+
+
+def test_export_honours_tab_and_search(admin_client):
+    CustomerFactory(vip=True, user__first_name="Victor")
+    CustomerFactory(vip=True, user__first_name="Vera")
+    CustomerFactory(user__first_name="Rita")
+    assert len(rows_of(admin_client.get(URL, {"tab": "vip"}))) == 2
+    (row,) = rows_of(admin_client.get(URL, {"tab": "vip", "q": "vera"}))
+    assert row["Name"].startswith("Vera")
+
+
+def test_export_is_recorded_with_filters_and_row_count(admin_client, network_admin):
+    CustomerFactory.create_batch(3, vip=True)
+    rows_of(admin_client.get(URL, {"tab": "vip", "q": "example"}))
+    event = Event.objects.get(action="customer.exported")
+    assert event.actor == network_admin
+    assert event.payload == {"filters": {"tab": "vip", "q": "example"}, "rows": 3}
+
+
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("+1", "'+1"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Ada", "Ada"),
+        (None, ""),
+    ],
+)
+def test_cells_that_a_spreadsheet_would_run_are_escaped(value, safe):
+    assert spreadsheet_safe(value) == safe
+
+
+def test_hostile_customer_data_is_escaped_in_the_file(admin_client):
+    CustomerFactory(company_name="=cmd|' /C calc'!A0", user__first_name="@evil")
+    (row,) = rows_of(admin_client.get(URL))
+    assert row["Company"].startswith("'=")
+    assert row["Name"].startswith("'@")
+
+
+def test_support_agent_cannot_export(agent_client):
+    CustomerFactory()
+    assert agent_client.get(URL).status_code == 403
+    assert not Event.objects.exists()
+
+
+def test_bulk_export_selected_contains_only_the_selection(admin_client):
+    chosen, _other = CustomerFactory.create_batch(2)
+    response = admin_client.post(
+        reverse("customers:bulk"), {"action": "export", "customers": [chosen.pk]}
+    )
+    (row,) = rows_of(response)
+    assert row["Reference"] == chosen.reference
+    assert Event.objects.get(action="customer.exported").payload["rows"] == 1

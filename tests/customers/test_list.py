@@ -1,0 +1,256 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import Customer
+from events.models import Event
+from tests.factories import CustomerFactory, LoginRecordFactory, MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("customers:list")
+
+
+def names_on(response) -> list[str]:
+    return [customer.name for customer in response.context["page"].rows]
+
+
+def test_tabs_show_their_customers_and_counts(admin_client):
+    regular = CustomerFactory(user__first_name="Regular", user__last_name="Rita")
+    vip = CustomerFactory(vip=True, user__first_name="Vip", user__last_name="Victor")
+    online = CustomerFactory(
+        user__first_name="Online", user__last_name="Olga", last_seen=timezone.now()
+    )
+    CustomerFactory(last_seen=timezone.now() - timedelta(minutes=4))
+
+    response = admin_client.get(URL)
+    assert response.status_code == 200
+    counts = {tab["key"]: tab["count"] for tab in response.context["tabs"]}
+    assert counts == {"all": 4, "vip": 1, "online": 1}
+    assert regular.name in names_on(response)
+    assert names_on(admin_client.get(URL, {"tab": "vip"})) == [vip.name]
+    assert names_on(admin_client.get(URL, {"tab": "online"})) == [online.name]
+    page = admin_client.get(URL, {"tab": "online"}).content.decode()
+    assert "Online Customers" in page and "VIP Customers" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [
+        ("username", "ADALOVE"),
+        ("full name", "ada   LOVELACE"),
+        ("email", "ada@Analytical"),
+        ("billing email", "accounts@engine"),
+        ("company", "difference eng"),
+    ],
+)
+def test_search_finds_customers_by_each_field_in_any_letter_case(admin_client, field, typed):
+    ada = CustomerFactory(
+        user__username="adalovelace",
+        user__first_name="Ada",
+        user__last_name="Lovelace",
+        user__email="ada@analytical.example",
+        billing_email="accounts@engine.example",
+        company_name="Difference Engines Ltd",
+    )
+    CustomerFactory(user__first_name="Charles", user__last_name="Babbage", company_name="Other")
+    assert names_on(admin_client.get(URL, {"q": typed})) == [ada.name]
+
+
+def test_search_finds_customers_by_reference_and_login_ip(admin_client):
+    ada = CustomerFactory()
+    LoginRecordFactory(customer=ada, ip_address="203.0.113.77")
+    CustomerFactory()
+    assert names_on(admin_client.get(URL, {"q": ada.reference.lower()})) == [ada.name]
+    assert names_on(admin_client.get(URL, {"q": "203.0.113.77"})) == [ada.name]
+
+
+@pytest.mark.parametrize(
+    "typed", ["%", "_", "'", "\\", "a" * 10_000, "ada\x00", "' OR 1=1 --", "🙂", "\u202eada"]
+)
+def test_hostile_search_text_gets_a_sensible_page(admin_client, typed):
+    CustomerFactory(user__first_name="Ada")
+    CustomerFactory(user__first_name="Grace")
+    response = admin_client.get(URL, {"q": typed})
+    assert response.status_code == 200
+    assert len(response.context["page"].rows) <= 1
+
+
+def test_search_treats_like_wildcards_literally(admin_client):
+    CustomerFactory(company_name="100% Organic")
+    CustomerFactory(company_name="Plain")
+    assert len(admin_client.get(URL, {"q": "100%"}).context["page"].rows) == 1
+    assert len(admin_client.get(URL, {"q": "%"}).context["page"].rows) == 1
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("newest", ["Cecil", "Bea", "Abe"]),
+        ("oldest", ["Abe", "Bea", "Cecil"]),
+        ("name", ["Abe", "Bea", "Cecil"]),
+        ("last_login", ["Bea", "Abe", "Cecil"]),
+    ],
+)
+def test_each_sort_orders_the_list(admin_client, sort, expected):
+    now = timezone.now()
+    for days, first_name, login_hours in [(3, "Abe", 5), (2, "Bea", 1), (1, "Cecil", None)]:
+        CustomerFactory(
+            user__first_name=first_name,
+            user__last_name="Test",
+            created_at=now - timedelta(days=days),
+            last_login=None if login_hours is None else now - timedelta(hours=login_hours),
+        )
+    response = admin_client.get(URL, {"sort": sort})
+    assert [name.split()[0] for name in names_on(response)] == expected
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "0"},
+        {"page": "-1"},
+        {"page": "abc"},
+        {"page": "999999"},
+        {"after": "not-a-cursor"},
+        {"before": ""},
+        {"tab": "deleted"},
+        {"sort": "password"},
+        {"view": "table; drop"},
+    ],
+)
+def test_bad_list_parameters_fall_back_to_a_sensible_page(admin_client, params):
+    CustomerFactory.create_batch(3)
+    response = admin_client.get(URL, params)
+    assert response.status_code == 200
+    assert len(response.context["page"].rows) == 3
+
+
+def test_pages_walk_forwards_to_the_last_and_back(admin_client):
+    CustomerFactory.create_batch(5)
+    first = admin_client.get(URL, {"per_page": "2"})
+    assert first.context["page"].has_next and not first.context["page"].has_previous
+    second = admin_client.get(URL, {"per_page": "2", "after": first.context["page"].last_cursor})
+    last = admin_client.get(URL, {"per_page": "2", "page": "last"})
+    assert len(last.context["page"].rows) == 2
+    assert not last.context["page"].has_next
+    seen = names_on(first) + names_on(second)
+    assert len(set(seen)) == 4
+    assert set(names_on(last)) - set(seen) and set(names_on(last)) & set(seen)
+    assert 'rel="next"' in first.content.decode()
+
+
+def test_cards_are_the_default_and_rows_can_be_chosen_and_remembered(admin_client):
+    CustomerFactory()
+    assert admin_client.get(URL).context["view"] == "grid"
+    assert admin_client.get(URL, {"view": "list"}).context["view"] == "list"
+    # Looking at rows once doesn't change the preference; saving it does.
+    assert admin_client.get(URL).context["view"] == "grid"
+    response = admin_client.post(reverse("customers:view_preference"), {"view": "list"})
+    assert response.status_code == 302
+    assert admin_client.get(URL).context["view"] == "list"
+
+
+def test_each_customer_shows_what_an_admin_needs(admin_client):
+    ada = CustomerFactory(
+        user__first_name="Ada", user__last_name="Lovelace", vip=True, last_login=None
+    )
+    MembershipFactory.create_batch(2, customer=ada)
+    online = CustomerFactory(last_seen=timezone.now(), last_login=timezone.now())
+    page = admin_client.get(URL).content.decode()
+    assert "Ada Lovelace" in page and f"#{ada.pk}" in page and ada.email in page
+    assert "AL" in page  # initials avatar
+    assert "VIP" in page and "Regular" in page
+    assert "Never" in page and "Online" in page
+    assert f"{reverse('memberships:list')}?customer={ada.pk}" in page
+    assert reverse("customers:detail", args=[ada.pk]) in page
+    assert reverse("customers:detail", args=[online.pk]) in page
+    assert f'value="{ada.pk}"' in page  # the select checkbox
+
+
+def test_empty_states_tell_nothing_yet_from_no_match(admin_client):
+    assert "No customers yet" in admin_client.get(URL).content.decode()
+    CustomerFactory(user__first_name="Ada")
+    page = admin_client.get(URL, {"q": "zzzz"}).content.decode()
+    assert "No customers match" in page and "No customers yet" not in page
+    assert "Clear search" in page
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_the_list_runs_the_same_queries_whatever_the_page_size(
+    admin_client, django_assert_max_num_queries, rows
+):
+    for customer in CustomerFactory.create_batch(rows):
+        MembershipFactory(customer=customer)
+        LoginRecordFactory(customer=customer)
+    for view in ("grid", "list"):
+        # Session, user, two permission lookups, three tab counts, the page of customers.
+        with django_assert_max_num_queries(8):
+            response = admin_client.get(URL, {"view": view, "per_page": "50"})
+        assert len(response.context["page"].rows) == rows
+
+
+def test_bulk_mark_and_remove_vip_records_an_event_per_customer(admin_client):
+    chosen = CustomerFactory.create_batch(2)
+    untouched = CustomerFactory()
+    response = admin_client.post(
+        reverse("customers:bulk"),
+        {"action": "mark_vip", "customers": [customer.pk for customer in chosen]},
+        follow=True,
+    )
+    assert "2 customers marked VIP." in response.content.decode()
+    assert set(Customer.objects.vip()) == set(chosen)
+    assert not Customer.objects.get(pk=untouched.pk).vip
+    assert Event.objects.filter(action="customer.updated").count() == 2
+
+    admin_client.post(
+        reverse("customers:bulk"), {"action": "remove_vip", "customers": [chosen[0].pk]}
+    )
+    assert list(Customer.objects.vip()) == [chosen[1]]
+
+
+def test_bulk_action_without_a_selection_explains_itself(admin_client):
+    response = admin_client.post(reverse("customers:bulk"), {"action": "mark_vip"}, follow=True)
+    assert "Select at least one customer first." in response.content.decode()
+    assert not Event.objects.exists()
+
+
+def test_bulk_actions_refuse_get(admin_client):
+    assert admin_client.get(reverse("customers:bulk")).status_code == 405
+
+
+def test_support_agent_cannot_bulk_export_but_can_see_the_list(agent_client):
+    customer = CustomerFactory()
+    assert agent_client.get(URL).status_code == 200
+    response = agent_client.post(
+        reverse("customers:bulk"), {"action": "export", "customers": [customer.pk]}
+    )
+    assert response.status_code == 403
+
+
+def test_htmx_search_swaps_only_the_results(admin_client):
+    CustomerFactory(user__first_name="Ada")
+    response = admin_client.get(
+        URL, {"q": "ada"}, headers={"HX-Request": "true", "HX-Target": "customer-results"}
+    )
+    page = response.content.decode()
+    assert "Ada" in page
+    assert "<html" not in page and 'id="customer-search"' not in page
+    assert "HX-Request" in response["Vary"]
+
+
+def test_view_preference_ignores_a_next_pointing_elsewhere(admin_client):
+    response = admin_client.post(
+        reverse("customers:view_preference"),
+        {"view": "list", "next": "https://evil.example/phish"},
+    )
+    assert response["Location"] == URL
+
+
+def test_view_preference_keeps_the_list_state(admin_client):
+    response = admin_client.post(
+        reverse("customers:view_preference"), {"view": "list", "next": f"{URL}?tab=vip&q=ada"}
+    )
+    assert response["Location"] == f"{URL}?tab=vip&q=ada"
