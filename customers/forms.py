@@ -1,11 +1,14 @@
+import hmac
 import unicodedata
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer, User
+from customers.models import Customer, CustomField, Note, User
+from network_admin.preferences import VIEWS
 
 SEARCH_MAX_LENGTH = 100
 
@@ -28,7 +31,7 @@ class CustomerListForm(forms.Form):
         "last_login": _("Last login"),
         "name": _("Name"),
     }
-    VIEWS = {"grid": _("Cards"), "list": _("Rows")}
+    VIEWS = VIEWS
 
     tab = forms.ChoiceField(choices=TABS, required=False)
     q = forms.CharField(required=False, strip=False, label=_("Search customers"))
@@ -51,15 +54,12 @@ class CustomerListForm(forms.Form):
         return value or defaults[name]
 
 
-class ViewPreferenceForm(forms.Form):
-    view = forms.ChoiceField(choices=CustomerListForm.VIEWS)
-
-
 class BulkActionForm(forms.Form):
     ACTIONS = {
         "mark_vip": _("Mark VIP"),
         "remove_vip": _("Remove VIP"),
         "export": _("Export selected"),
+        "delete": _("Delete selected"),
     }
 
     action = forms.ChoiceField(choices=ACTIONS, label=_("Bulk action"))
@@ -142,3 +142,178 @@ class AddCustomerForm(forms.Form):
                 if not cleaned.get(name) and name not in self.errors:
                     self.add_error(name, _("This field is required."))
         return cleaned
+
+
+CUSTOMER_FORM_ID = "customer-form"
+
+
+class _InCustomerForm:
+    """Fields of the customer page's one Save form, wherever they sit on the page: inputs
+    name their <form> with the HTML `form` attribute, so other small forms (notes, switch to,
+    resend) can live between them without nesting forms."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["form"] = CUSTOMER_FORM_ID
+
+
+class CustomerForm(_InCustomerForm, forms.ModelForm):
+    activate_pending_memberships = forms.BooleanField(
+        required=False, label=_("Also activate pending memberships")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # With htmx the VIP switch saves on its own, at once; without, Save Customer does.
+            self.fields["vip"].widget.attrs.update(
+                {
+                    "hx-post": reverse("customers:vip", args=[self.instance.pk]),
+                    "hx-trigger": "change",
+                    "hx-target": "#vip-status",
+                    "hx-params": self.add_prefix("vip"),
+                }
+            )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "vip",
+            "email_verification",
+            "company_name",
+            "billing_email",
+            "address_line_1",
+            "address_line_2",
+            "city",
+            "state",
+            "postal_code",
+            "country",
+        ]
+
+    BILLING_FIELDS = Meta.fields[2:]
+
+
+class AccountForm(_InCustomerForm, forms.ModelForm):
+    """The customer's login account, as the Fields panel edits it."""
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name", "email"]
+        help_texts = {"username": ""}
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        taken = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(_("A user with this email address already exists."))
+        return email
+
+
+class CustomFieldForm(_InCustomerForm, forms.ModelForm):
+    class Meta:
+        model = CustomField
+        fields = ["key", "value"]
+        error_messages = {
+            "key": {"invalid": _("Keys may contain only letters, digits, “-” and “_”.")}
+        }
+
+
+class BaseCustomFieldFormSet(forms.BaseInlineFormSet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.management_form.fields.values():
+            field.widget.attrs["form"] = CUSTOMER_FORM_ID
+
+    def clean(self):
+        super().clean()
+        keys = [
+            form.cleaned_data["key"]
+            for form in self.forms
+            if form.cleaned_data.get("key") and not form.cleaned_data.get("DELETE")
+        ]
+        if len(keys) != len(set(keys)):
+            raise forms.ValidationError(_("Each custom field key can be used only once."))
+
+    def as_dict(self) -> dict[str, str]:
+        """The custom fields as they should be after saving: key → value."""
+        return {
+            form.cleaned_data["key"]: form.cleaned_data.get("value", "")
+            for form in self.forms
+            if form.cleaned_data.get("key") and not form.cleaned_data.get("DELETE")
+        }
+
+
+CustomFieldFormSet = forms.inlineformset_factory(
+    Customer,
+    CustomField,
+    form=CustomFieldForm,
+    formset=BaseCustomFieldFormSet,
+    extra=1,
+    can_delete=True,
+)
+
+
+class NoteForm(forms.ModelForm):
+    class Meta:
+        model = Note
+        fields = ["text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+
+class VipForm(forms.Form):
+    vip = forms.BooleanField(required=False, label=_("Set this customer as a VIP"))
+
+
+class DeleteCustomersForm(forms.Form):
+    """The delete confirmation: what happens to memberships and sites, and the typed proof."""
+
+    related = forms.ChoiceField(
+        label=_("Their memberships and sites"),
+        choices={
+            "delete": _("Delete them (memberships are cancelled first)"),
+            "move": _("Move them to another customer"),
+        },
+        widget=forms.RadioSelect,
+        initial="delete",
+    )
+    move_to = forms.CharField(
+        required=False,
+        label=_("Move them to"),
+        help_text=_("Reference code, email address or username of the customer to receive them."),
+    )
+    confirmation = forms.CharField(label=_("Confirmation"), strip=False)
+
+    def __init__(self, *args, customers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customers = customers
+        self.expected = (
+            customers[0].email
+            if len(customers) == 1
+            else _("delete %(count)d customers") % {"count": len(customers)}
+        )
+        self.fields["confirmation"].help_text = _("Type %(expected)s to confirm.") % {
+            "expected": self.expected
+        }
+
+    def clean_move_to(self):
+        text = self.cleaned_data["move_to"].strip()
+        if self.data.get("related") != "move":
+            return None
+        if not text:
+            raise forms.ValidationError(_("Enter the customer who receives them."))
+        heir = Customer.objects.find_one(text)
+        if heir is None:
+            raise forms.ValidationError(_("No customer matches “%(text)s”.") % {"text": text})
+        if heir in self.customers:
+            raise forms.ValidationError(_("Choose a customer who is not being deleted."))
+        return heir
+
+    def clean_confirmation(self):
+        typed = self.cleaned_data["confirmation"]
+        # Exact bytes: no trimming, no case folding, no look-alike characters.
+        if not hmac.compare_digest(typed.encode(), str(self.expected).encode()):
+            raise forms.ValidationError(
+                _("That doesn't match. Type %(expected)s exactly.") % {"expected": self.expected}
+            )
+        return typed

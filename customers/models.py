@@ -66,6 +66,16 @@ class CustomerQuerySet(models.QuerySet):
             )
         return self.filter(matches)
 
+    def find_one(self, text: str):
+        """The one customer `text` names (reference code, email or username), or None."""
+        text = text.strip()
+        reference = normalize_reference(text)
+        matches = models.Q(user__username=text) | models.Q(user__email__iexact=text)
+        if reference:
+            matches |= models.Q(reference=reference)
+        found = list(self.filter(matches)[:2])
+        return found[0] if len(found) == 1 else None
+
     def with_membership_count(self):
         # Imported here: memberships.models imports this module.
         from memberships.models import Membership
@@ -84,8 +94,13 @@ class CustomerQuerySet(models.QuerySet):
     def vip(self):
         return self.filter(vip=True)
 
-    def online(self, now=None):
-        return self.filter(last_seen__gte=(now or timezone.now()) - ONLINE_WINDOW)
+    def online(self):
+        return self.filter(self.online_filter())
+
+    @staticmethod
+    def online_filter() -> models.Q:
+        """Seen in the last few minutes (LastSeenMiddleware keeps `last_seen` fresh)."""
+        return models.Q(last_seen__gte=timezone.now() - ONLINE_WINDOW)
 
 
 class Customer(models.Model):

@@ -1,11 +1,12 @@
 """State changes of customers. Each runs in one transaction and records its event."""
 
+import iptocc
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Customer, User
+from customers.models import Customer, CustomField, LoginRecord, Note, User
 from events.models import Event
 from events.services import Actor, apply_changes, record
 from memberships.models import Membership
@@ -59,22 +60,61 @@ def customer_create_for_user(*, actor: Actor, user: User, **fields) -> Customer:
 
 @transaction.atomic
 def customer_update(
-    *, actor: Actor, customer: Customer, values: dict, user_values: dict | None = None
+    *,
+    actor: Actor,
+    customer: Customer,
+    values: dict,
+    user_values: dict | None = None,
+    custom_fields: dict[str, str] | None = None,
+    activate_pending_memberships: bool = False,
 ) -> dict:
-    """Save changes to a customer and their login account as one event listing every change.
+    """Save changes to a customer, their login account and custom fields as one event.
 
-    Returns the changes; when nothing changed, nothing is written.
+    `custom_fields`, when given, is the complete new key → value mapping. Moving email
+    verification from pending to verified can also activate the customer's pending
+    memberships (each recorded as its own membership change). Returns the changes; when
+    nothing changed, nothing is written.
     """
+    customer = Customer.objects.select_for_update().select_related("user").get(pk=customer.pk)
+    was_pending = customer.email_verification == Customer.EmailVerification.PENDING
     changes = apply_changes(customer.user, user_values or {})
     changes |= apply_changes(customer, values)
+    old_fields = dict(customer.custom_fields.values_list("key", "value"))
+    if custom_fields is not None and custom_fields != old_fields:
+        changes["custom_fields"] = {"old": old_fields, "new": custom_fields}
     if not changes:
         return changes
     customer.user.full_clean()
     customer.full_clean()
     customer.user.save()
     customer.save()
+    if "custom_fields" in changes:
+        _replace_custom_fields(customer, custom_fields)
     record("customer.updated", actor=actor, obj=customer, payload={"changes": changes})
+    now_verified = customer.email_verification == Customer.EmailVerification.VERIFIED
+    if was_pending and now_verified and activate_pending_memberships:
+        _activate_pending_memberships(actor, customer)
     return changes
+
+
+def _replace_custom_fields(customer: Customer, fields: dict[str, str]) -> None:
+    customer.custom_fields.exclude(key__in=fields).delete()
+    for key, value in fields.items():
+        field = CustomField(customer=customer, key=key, value=value)
+        field.full_clean(exclude=["customer"], validate_unique=False)
+        CustomField.objects.update_or_create(customer=customer, key=key, defaults={"value": value})
+
+
+def _activate_pending_memberships(actor: Actor, customer: Customer) -> None:
+    # Imported here: memberships.services imports customers.models, keep the cycle lazy.
+    from memberships.services import membership_update
+
+    for membership in customer.memberships.filter(status=Membership.Status.PENDING):
+        membership_update(
+            actor=actor,
+            membership=membership,
+            values={"status": Membership.Status.ACTIVE, "activated_at": timezone.now()},
+        )
 
 
 def deletion_summary(customer: Customer) -> dict[str, int]:
@@ -167,3 +207,80 @@ def customers_exported(*, actor: Actor, filters: dict, row_count: int) -> None:
         payload={"filters": filters, "rows": row_count},
         severity=Event.Severity.WARNING,
     )
+
+
+@transaction.atomic
+def note_add(*, actor: Actor, customer: Customer, text: str) -> Note:
+    note = Note(customer=customer, author=actor.user, author_repr=str(actor.user or ""), text=text)
+    note.full_clean()
+    note.save()
+    record(
+        "customer.updated",
+        actor=actor,
+        obj=customer,
+        payload={"changes": {"notes": {"old": None, "new": text}}},
+    )
+    return note
+
+
+@transaction.atomic
+def note_delete(*, actor: Actor, note: Note) -> None:
+    record(
+        "customer.updated",
+        actor=actor,
+        obj=note.customer,
+        payload={"changes": {"notes": {"old": note.text, "new": None}}},
+    )
+    note.delete()
+
+
+@transaction.atomic
+def verification_email_send(*, actor: Actor, customer: Customer, send) -> None:
+    """Record that a verification email goes out, and send it once the transaction commits.
+
+    `send` is a callable that sends the email (it needs the request to build the link).
+    """
+    if customer.email_verification != Customer.EmailVerification.PENDING:
+        raise CustomerError(_("Only a customer whose verification is pending gets this email."))
+    record(
+        "customer.verification_sent",
+        actor=actor,
+        obj=customer,
+        payload={"email": customer.email},
+    )
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def email_verified(*, actor: Actor, customer: Customer) -> None:
+    """The customer proved they own their email address (they opened the link we sent)."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.email_verification == Customer.EmailVerification.VERIFIED:
+        return
+    changes = apply_changes(customer, {"email_verification": Customer.EmailVerification.VERIFIED})
+    customer.save(update_fields=["email_verification", "updated_at"])
+    record(
+        "customer.email_verified",
+        actor=actor,
+        obj=customer,
+        payload={"changes": changes},
+        severity=Event.Severity.SUCCESS,
+    )
+
+
+@transaction.atomic
+def login_recorded(*, customer: Customer, ip_address: str | None, user_agent: str) -> LoginRecord:
+    """A real login of the customer (never an admin switching to them): keep its trace."""
+    login = LoginRecord.objects.create(
+        customer=customer,
+        ip_address=ip_address,
+        country=registered_country(ip_address),
+        user_agent=user_agent[:500],
+    )
+    Customer.objects.filter(pk=customer.pk).update(last_login=login.created_at)
+    return login
+
+
+def registered_country(ip_address: str | None) -> str:
+    """The country an IP address is registered to (offline lookup), or "" if unknown/private."""
+    return (iptocc.country_code(ip_address) or "") if ip_address else ""

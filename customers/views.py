@@ -1,28 +1,60 @@
+from functools import partial
+
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from customers.emails import send_set_password_email
+from customers.charts import spending_chart
+from customers.emails import (
+    read_verification_token,
+    send_set_password_email,
+    send_verification_email,
+)
 from customers.exports import csv_lines
-from customers.forms import AddCustomerForm, BulkActionForm, CustomerListForm, ViewPreferenceForm
-from customers.models import Customer
+from customers.forms import (
+    AccountForm,
+    AddCustomerForm,
+    BulkActionForm,
+    CustomerForm,
+    CustomerListForm,
+    CustomFieldFormSet,
+    DeleteCustomersForm,
+    NoteForm,
+    VipForm,
+)
+from customers.models import Customer, CustomerQuerySet, Note
 from customers.services import (
+    CustomerError,
     customer_create,
     customer_create_for_user,
+    customer_update,
     customers_exported,
     customers_set_vip,
+    deletion_summary,
+    email_verified,
+    login_recorded,
+    note_add,
+    note_delete,
+    verification_email_send,
 )
+from customers.services import customer_delete as customer_delete_service
+from events.models import Event
 from events.services import Actor
 from network_admin.access import staff_permission_required
-from network_admin.pagination import AFTER, BEFORE, FIRST, LAST, SortKey, capped_count, paginate
+from network_admin.client import client_ip
+from network_admin.pagination import SortKey, capped_counts
+from network_admin.preferences import keyset_page, remember_view, remembered_view, safe_next
 
 # The account page lists at most this many of each kind of row.
 ACCOUNT_ROWS = 50
@@ -54,53 +86,32 @@ CUSTOMER_SORTS = {
     ],
     "name": [SortKey("user__first_name"), SortKey("user__last_name"), SortKey("id")],
 }
-PER_PAGE_DEFAULT, PER_PAGE_MAX = 24, 100
 VIEW_PREFERENCE = "customers.view"
 
 
-def _per_page(request) -> int:
-    try:
-        return min(max(int(request.GET.get("per_page", PER_PAGE_DEFAULT)), 1), PER_PAGE_MAX)
-    except ValueError:
-        return PER_PAGE_DEFAULT
-
-
-def _page_direction(request) -> tuple[str, str]:
-    if request.GET.get("after"):
-        return AFTER, request.GET["after"]
-    if request.GET.get("before"):
-        return BEFORE, request.GET["before"]
-    return (LAST if request.GET.get("page") == "last" else FIRST), ""
+def _tab_filters() -> dict[str, Q]:
+    return {"all": Q(), "vip": Q(vip=True), "online": CustomerQuerySet.online_filter()}
 
 
 def _customers_for(tab: str, search: str):
-    customers = {
-        "all": Customer.objects.all(),
-        "vip": Customer.objects.vip(),
-        "online": Customer.objects.online(),
-    }[tab]
-    return customers.search(search) if search else customers
+    customers = Customer.objects.search(search) if search else Customer.objects.all()
+    return customers.filter(_tab_filters()[tab])
 
 
 @staff_permission_required("customers.view_customer")
 @vary_on_headers("HX-Request")
 def customer_list(request):
-    form = CustomerListForm(
-        request.GET, default_view=request.user.preferences.get(VIEW_PREFERENCE, "grid")
-    )
+    form = CustomerListForm(request.GET, default_view=remembered_view(request, VIEW_PREFERENCE))
     tab, search, sort, view = (form.value(name) for name in ("tab", "q", "sort", "view"))
-    direction, cursor = _page_direction(request)
-    page = paginate(
+    page = keyset_page(
+        request,
         _customers_for(tab, search).select_related("user").with_membership_count(),
         CUSTOMER_SORTS[sort],
-        size=_per_page(request),
-        direction=direction,
-        cursor=cursor,
     )
+    counts = capped_counts(_customers_for("all", search), _tab_filters())
     tabs = [
-        {"key": key, "label": label, "count": count, "is_estimate": is_estimate}
+        {"key": key, "label": label, "count": counts[key][0], "is_estimate": counts[key][1]}
         for key, label in CustomerListForm.TABS.items()
-        for count, is_estimate in [capped_count(_customers_for(key, search))]
     ]
     ctx = {
         "section": "customers",
@@ -125,27 +136,14 @@ def customer_list(request):
 @staff_permission_required("customers.view_customer")
 @require_POST
 def customer_view_preference(request):
-    """Remember cards or rows for this admin (a display preference: no event)."""
-    form = ViewPreferenceForm(request.POST)
-    if form.is_valid():
-        request.user.preferences[VIEW_PREFERENCE] = form.cleaned_data["view"]
-        request.user.save(update_fields=["preferences"])
-    return redirect(_safe_next(request, reverse("customers:list")))
-
-
-def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
+    return remember_view(request, VIEW_PREFERENCE, fallback=reverse("customers:list"))
 
 
 BULK_PERMISSIONS = {
     "mark_vip": "customers.change_customer",
     "remove_vip": "customers.change_customer",
     "export": "customers.export_customers",
+    "delete": "customers.delete_customer",
 }
 
 
@@ -161,7 +159,7 @@ def _bulk_actions_for(user) -> dict:
 @require_POST
 def customer_bulk(request):
     form = BulkActionForm(request.POST)
-    back = _safe_next(request, reverse("customers:list"))
+    back = safe_next(request, reverse("customers:list"))
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
@@ -172,6 +170,9 @@ def customer_bulk(request):
     actor = Actor.from_request(request)
     if action == "export":
         return _csv_response(request, customers, filters={"selected": len(customers)})
+    if action == "delete":
+        query = urlencode({"customers": [customer.pk for customer in customers]}, doseq=True)
+        return redirect(f"{reverse('customers:delete_many')}?{query}")
     vip = action == "mark_vip"
     changed = customers_set_vip(actor=actor, customers=customers, vip=vip)
     message = (
@@ -242,8 +243,238 @@ def _create_customer(request, data: dict) -> Customer:
 
 
 @staff_permission_required("customers.view_customer")
+@require_http_methods(["GET", "POST"])
 def customer_detail(request, pk):
     customer = get_object_or_404(Customer.objects.select_related("user"), pk=pk)
+    if request.method == "POST" and not request.user.has_perm("customers.change_customer"):
+        raise PermissionDenied
+    forms = CustomerPageForms(customer, request.POST if request.method == "POST" else None)
+    if forms.is_bound and forms.is_valid():
+        try:
+            saved = _save_customer(request, customer, forms)
+        except ValidationError as error:
+            forms.customer.add_error(None, error)
+        else:
+            if saved:
+                messages.success(request, _("Customer saved."))
+            else:
+                messages.info(request, _("Nothing changed."))
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/customer_detail.html", _detail_context(customer, forms))
+
+
+class CustomerPageForms:
+    """The forms behind the customer page's one Save button, validated and saved together."""
+
+    def __init__(self, customer: Customer, data=None):
+        self.is_bound = data is not None
+        self.customer = CustomerForm(data, instance=customer, prefix="customer")
+        self.account = AccountForm(data, instance=customer.user, prefix="account")
+        self.custom_fields = CustomFieldFormSet(data, instance=customer, prefix="fields")
+
+    def is_valid(self) -> bool:
+        return all(
+            [self.customer.is_valid(), self.account.is_valid(), self.custom_fields.is_valid()]
+        )
+
+    @property
+    def open_tab(self) -> str:
+        """The Customer Options tab to show: the first one with a problem in it."""
+        if any(self.customer.errors.get(name) for name in CustomerForm.BILLING_FIELDS):
+            return "billing"
+        if self.custom_fields.total_error_count():
+            return "fields"
+        return "general"
+
+
+def _save_customer(request, customer: Customer, forms: CustomerPageForms) -> dict:
+    data = forms.customer.cleaned_data
+    # ModelForm validation already set the new values on the instances; reload the stored ones
+    # so the service sees (and records) the real old values.
+    customer.refresh_from_db()
+    customer.user.refresh_from_db()
+    was = customer.email_verification
+    changes = customer_update(
+        actor=Actor.from_request(request),
+        customer=customer,
+        values={name: data[name] for name in CustomerForm.Meta.fields},
+        user_values=forms.account.cleaned_data,
+        custom_fields=forms.custom_fields.as_dict(),
+        activate_pending_memberships=data["activate_pending_memberships"],
+    )
+    pending = Customer.EmailVerification.PENDING
+    if was != pending and data["email_verification"] == pending:
+        _send_verification(request, customer)
+    return changes
+
+
+def _send_verification(request, customer: Customer) -> None:
+    customer.refresh_from_db()
+    verification_email_send(
+        actor=Actor.from_request(request),
+        customer=customer,
+        send=partial(send_verification_email, request, customer),
+    )
+
+
+DETAIL_ROWS = 5
+LOGIN_ROWS = 10
+NOTE_ROWS = 20
+
+
+def _detail_context(customer: Customer, forms: CustomerPageForms) -> dict:
+    return {
+        "section": "customers",
+        "customer": customer,
+        "forms": forms,
+        "total_spent": customer.total_spent(),
+        "chart": spending_chart(customer),
+        "memberships": customer.memberships.select_related("plan")[:DETAIL_ROWS],
+        "payments": customer.payments.all()[:DETAIL_ROWS],
+        "sites": customer.sites.all()[:DETAIL_ROWS],
+        "events": Event.objects.for_customer(customer)[:DETAIL_ROWS],
+        "logins": list(customer.logins.all()[:LOGIN_ROWS]),
+        "notes": customer.notes.all()[:NOTE_ROWS],
+        "note_form": NoteForm(),
+    }
+
+
+@staff_permission_required("customers.change_customer")
+@require_POST
+def customer_vip(request, pk):
+    """The VIP switch on its own: instant with htmx, a normal form post without JavaScript."""
+    customer = get_object_or_404(Customer.objects.select_related("user"), pk=pk)
+    # Same field name as on the Save form, so the one checkbox serves both.
+    form = VipForm(request.POST, prefix="customer")
+    form.is_valid()
+    vip = form.cleaned_data.get("vip", False)
+    customer_update(actor=Actor.from_request(request), customer=customer, values={"vip": vip})
+    message = _("Marked as VIP.") if vip else _("No longer a VIP.")
+    if request.htmx:
+        return render(request, "customers/_vip_status.html", {"message": message})
+    messages.success(request, message)
+    return redirect("customers:detail", pk=customer.pk)
+
+
+@staff_permission_required("customers.change_customer")
+@require_POST
+def customer_resend_verification(request, pk):
+    customer = get_object_or_404(Customer.objects.select_related("user"), pk=pk)
+    try:
+        _send_verification(request, customer)
+    except CustomerError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("Verification email sent to %(email)s.") % {"email": customer.email}
+        )
+    return redirect("customers:detail", pk=customer.pk)
+
+
+@staff_permission_required("customers.change_customer")
+@require_POST
+def customer_note_add(request, pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        note_add(
+            actor=Actor.from_request(request), customer=customer, text=form.cleaned_data["text"]
+        )
+        messages.success(request, _("Note added."))
+    else:
+        messages.error(request, " ".join(form.errors["text"]))
+    return redirect(reverse("customers:detail", args=[customer.pk]) + "#notes")
+
+
+@staff_permission_required("customers.change_customer")
+@require_POST
+def customer_note_delete(request, pk, note_pk):
+    note = get_object_or_404(Note.objects.select_related("customer__user"), pk=note_pk, customer=pk)
+    note_delete(actor=Actor.from_request(request), note=note)
+    messages.success(request, _("Note deleted."))
+    return redirect(reverse("customers:detail", args=[pk]) + "#notes")
+
+
+@staff_permission_required("customers.delete_customer")
+@require_http_methods(["GET", "POST"])
+def customer_delete(request, pk):
+    customer = get_object_or_404(Customer.objects.select_related("user"), pk=pk)
+    return _delete_customers(request, [customer])
+
+
+@staff_permission_required("customers.delete_customer")
+@require_http_methods(["GET", "POST"])
+def customers_delete(request):
+    """Delete selected customers: the same confirmation and rules as deleting one."""
+    ids = request.POST.getlist("customers") or request.GET.getlist("customers")
+    customers = list(
+        Customer.objects.select_related("user").filter(pk__in=[i for i in ids if i.isdigit()])
+    )
+    if not customers:
+        messages.error(request, _("Select at least one customer first."))
+        return redirect("customers:list")
+    return _delete_customers(request, customers)
+
+
+def _delete_customers(request, customers: list[Customer]):
+    form = DeleteCustomersForm(
+        request.POST if request.method == "POST" else None, customers=customers
+    )
+    if form.is_bound and form.is_valid():
+        with transaction.atomic():
+            for customer in customers:
+                customer_delete_service(
+                    actor=Actor.from_request(request),
+                    customer=customer,
+                    related=form.cleaned_data["related"],
+                    move_to=form.cleaned_data["move_to"],
+                )
+        messages.success(
+            request,
+            ngettext(
+                "Customer %(names)s deleted.",
+                "%(count)d customers deleted: %(names)s.",
+                len(customers),
+            )
+            % {"count": len(customers), "names": ", ".join(c.name for c in customers)},
+        )
+        return redirect("customers:list")
+    ctx = {
+        "section": "customers",
+        "customers": customers,
+        "summaries": [(customer, deletion_summary(customer)) for customer in customers],
+        "form": form,
+    }
+    return render(request, "customers/customer_confirm_delete.html", ctx)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, plus the trace of a customer's real login.
+
+    An admin switching to a customer never passes through here, so a switch is never
+    recorded as the customer's login.
+    """
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        customer = Customer.objects.filter(user=form.get_user()).first()
+        if customer is not None:
+            login_recorded(
+                customer=customer,
+                ip_address=client_ip(self.request),
+                user_agent=self.request.headers.get("User-Agent", ""),
+            )
+        return response
+
+
+def verify_email(request, token):
+    """The link from a verification email, opened by the customer while logged in."""
+    outcome = read_verification_token(token, user=request.user)
+    if outcome.customer is not None:
+        email_verified(actor=Actor.from_request(request), customer=outcome.customer)
     return render(
-        request, "customers/customer_detail.html", {"section": "customers", "customer": customer}
+        request,
+        "customers/verify_email.html",
+        {"outcome": outcome},
+        status=200 if outcome.customer is not None else 400,
     )

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from django.db import models, transaction
 from django_countries.fields import Country
-from ipware import get_client_ip
 
 from events.models import Event
+from network_admin.client import client_ip
 
 SECRET_WORDS = ("password", "secret", "token")
 MASK = "••••••"
@@ -24,7 +24,7 @@ class Actor:
 
     @classmethod
     def from_request(cls, request) -> "Actor":
-        ip_address, _routable = get_client_ip(request)
+        ip_address = client_ip(request)
         user = request.user if request.user.is_authenticated else None
         return cls(user=user, ip_address=ip_address)
 
