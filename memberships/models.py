@@ -8,7 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-from network_admin.references import ReferenceField
+from events.models import Event
+from network_admin.pagination import count_each
+from network_admin.references import ReferenceField, normalize_reference
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
 
@@ -22,6 +24,18 @@ class DurationUnit(models.TextChoices):
     WEEK = "week", _("week")
     MONTH = "month", _("month")
     YEAR = "year", _("year")
+
+
+class ProductQuerySet(models.QuerySet):
+    def plans(self):
+        return self.filter(type=Product.Type.PLAN)
+
+    def addons(self):
+        """Products a membership can carry beside its plan: packages and services."""
+        return self.exclude(type=Product.Type.PLAN)
+
+    def active(self):
+        return self.filter(active=True)
 
 
 class Product(models.Model):
@@ -47,6 +61,8 @@ class Product(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("last modified at"), auto_now=True)
 
+    objects = ProductQuerySet.as_manager()
+
     class Meta:
         ordering = ["type", "name"]
         constraints = [
@@ -60,10 +76,55 @@ class Product(models.Model):
     def __str__(self):
         return self.name
 
+    def usage_count(self, cap: int) -> int:
+        """How many memberships use this product, counted up to `cap` + 1 each way.
+
+        A plan is only ever a plan and an add-on only ever an add-on (its type can't change
+        while it is used), so the two counts never overlap.
+        """
+        as_plan = self.plan_memberships.order_by()[: cap + 1].count()
+        as_addon = MembershipAddon.objects.filter(product=self).order_by()[: cap + 1].count()
+        return as_plan + as_addon
+
 
 class MembershipQuerySet(models.QuerySet):
     def for_customer(self, customer):
         return self.filter(customer=customer)
+
+    def using_product(self, product):
+        """Memberships that have `product` as their plan or as one of their add-ons."""
+        return self.filter(Q(plan=product) | Q(addon_lines__product=product)).distinct()
+
+    def search(self, text: str):
+        """Memberships whose reference is `text`, or else whose customer (name, username,
+        emails, company) or plan name contains every word of `text`.
+
+        Looks up the matching reference and plans first (a query each), so that the database
+        gets indexable conditions rather than an OR across joined tables, which it could only
+        answer by reading every membership.
+        """
+        reference = normalize_reference(text)
+        if reference and self.filter(reference=reference).exists():
+            return self.filter(reference=reference)
+        words = text.lower().split()
+        if not words:
+            return self
+        named = Q()
+        for word in words:
+            named |= Q(name__icontains=word)
+        plans = list(Product.objects.plans().filter(named).values_list("pk", "name"))
+        matches = Q()
+        for word in words:
+            customers = Customer.objects.filter(search_text__contains=word).values("pk")
+            plan_ids = [pk for pk, name in plans if word in name.lower()]
+            matches &= Q(customer__in=customers) | Q(plan__in=plan_ids)
+        return self.filter(matches)
+
+    def status_counts(self, cap: int) -> dict[str, int]:
+        """How many of these memberships have each status, in one query, each counted up to
+        `cap` + 1 rows only: a result above `cap` means "more than cap"."""
+        statuses = {status: models.Q(status=status) for status in Membership.Status.values}
+        return count_each(self, statuses, limit=cap + 1)
 
 
 class Membership(models.Model):
@@ -166,6 +227,18 @@ class Membership(models.Model):
     @property
     def is_lifetime(self) -> bool:
         return self.expires_at is None
+
+    def addon_quantities(self) -> dict[Product, int]:
+        return {line.product: line.quantity for line in self.addon_lines.select_related("product")}
+
+    def total_paid(self) -> dict[str, Decimal]:
+        """Money kept per currency from this membership's payments, after refunds."""
+        totals = self.payments.net_totals("currency")
+        return {currency: amount for (currency,), amount in sorted(totals.items())}
+
+    def audit_events(self):
+        """The events about this membership, newest first."""
+        return Event.objects.filter(object_type=self._meta.model_name, object_id=self.pk)
 
 
 class MembershipAddon(models.Model):

@@ -2,7 +2,6 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -16,10 +15,6 @@ from sites.models import Site
 
 class MembershipError(Exception):
     """A change the rules refuse; its message is shown to the admin as it is."""
-
-
-def _memberships_using(product: Product) -> QuerySet[Membership]:
-    return Membership.objects.filter(Q(plan=product) | Q(addon_lines__product=product)).distinct()
 
 
 @transaction.atomic
@@ -36,7 +31,8 @@ def product_update(*, actor: Actor, product: Product, values: dict) -> dict:
     """Save changes to a product as one event. Returns the changes; none means nothing written."""
     # The lock makes a membership created meanwhile wait, so the in-use check below holds.
     product.refresh_from_db(from_queryset=Product.objects.select_for_update())
-    if values.get("type", product.type) != product.type and _memberships_using(product).exists():
+    type_changes = values.get("type", product.type) != product.type
+    if type_changes and Membership.objects.using_product(product).exists():
         raise MembershipError(
             _("%(product)s is used by memberships, so its type can't change.")
             % {"product": product}
@@ -48,7 +44,7 @@ def product_update(*, actor: Actor, product: Product, values: dict) -> dict:
 def product_delete(*, actor: Actor, product: Product) -> None:
     """Delete a product no membership uses; one in use can only be deactivated."""
     product.refresh_from_db(from_queryset=Product.objects.select_for_update())
-    in_use = _memberships_using(product).count()
+    in_use = Membership.objects.using_product(product).count()
     if in_use:
         raise MembershipError(
             ngettext(

@@ -4,8 +4,48 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
+from events.models import Event
 from memberships.models import Membership
-from network_admin.references import ReferenceField
+from network_admin.references import ReferenceField, normalize_reference
+
+
+class _InSubquery(models.Func):
+    """`column IN (subquery)`, written for PostgreSQL as `column = ANY(ARRAY(subquery))`.
+
+    Inside an OR, PostgreSQL can only filter row by row on `IN (subquery)` (a full scan of a
+    million sites), while `= ANY(ARRAY(...))` is computed once and then joins the other
+    branches' indexes in a bitmap OR.
+    """
+
+    output_field = models.BooleanField()
+
+    def as_sql(self, compiler, connection, template="%(column)s IN %(subquery)s", **extra):
+        column, subquery = (compiler.compile(part) for part in self.get_source_expressions())
+        sql = template % {"column": column[0], "subquery": subquery[0]}
+        return sql, (*column[1], *subquery[1])
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "%(column)s = ANY(ARRAY%(subquery)s)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+class SiteQuerySet(models.QuerySet):
+    def with_owner(self):
+        """Sites with what list rows and site pages show beside them: owner and membership."""
+        return self.select_related("customer__user", "membership")
+
+    def search(self, text: str):
+        """Sites whose title or domain holds every word of `text`, whose owner the customer
+        search finds, or whose reference code `text` is."""
+        matches = Q()
+        for word in text.split():
+            matches &= Q(title__icontains=word) | Q(domain__icontains=word)
+        owners = models.Subquery(Customer.objects.search(text).values("pk"))
+        matches |= _InSubquery(models.F("customer_id"), owners)
+        reference = normalize_reference(text)
+        if reference:
+            matches |= Q(reference=reference)
+        return self.filter(matches)
 
 
 class Site(models.Model):
@@ -44,6 +84,8 @@ class Site(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("last modified at"), auto_now=True)
 
+    objects = SiteQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -73,6 +115,8 @@ class Site(models.Model):
             models.Index(fields=["type", "created_at", "id"], name="site_type_idx"),
             # Customer page block and the list filtered by customer.
             models.Index(fields=["customer", "created_at"], name="site_customer_idx"),
+            # The search box's title and domain matches use trigram indexes on PostgreSQL,
+            # created by migration 0002 (SQLite has none).
         ]
 
     def __str__(self):
@@ -81,3 +125,11 @@ class Site(models.Model):
     @property
     def url(self) -> str:
         return f"https://{self.domain}{self.path}"
+
+    def can_be_deleted(self) -> bool:
+        # The main site runs the network.
+        return self.type != self.Type.MAIN
+
+    def audit_entries(self):
+        """The events about this site, newest first (found through event_object_idx)."""
+        return Event.objects.filter(object_type=self._meta.model_name, object_id=self.pk)

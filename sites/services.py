@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from customers.models import Customer
 from events.models import Event
 from events.services import Actor, apply_changes, record, update_and_record
 from memberships.models import Membership
@@ -46,6 +47,18 @@ def _settled(site: Site, values: dict) -> dict:
     return values | {"customer": membership.customer, "membership": membership}
 
 
+def site_transfer_target(site: Site, values: dict) -> Customer | None:
+    """The customer that saving `values` would move `site` to from its current owner, if any.
+
+    Joining another customer's membership moves the site to them; so does a new owner.
+    """
+    if site.customer_id is None or values.get("type", site.type) != Site.Type.CUSTOMER_OWNED:
+        return None
+    membership = values.get("membership", site.membership)
+    owner = membership.customer if membership else values.get("customer", site.customer)
+    return owner if owner is not None and owner.pk != site.customer_id else None
+
+
 @transaction.atomic
 def site_create(*, actor: Actor, **fields) -> Site:
     """Create a site; with a membership it belongs to that membership's customer."""
@@ -66,12 +79,7 @@ def site_update(*, actor: Actor, site: Site, values: dict) -> dict:
     """
     site.refresh_from_db(from_queryset=Site.objects.select_for_update())
     values = _settled(site, values)
-    new_customer = values.get("customer", site.customer)
-    transferred = (
-        site.customer_id is not None
-        and new_customer is not None
-        and new_customer.pk != site.customer_id
-    )
+    transferred = site_transfer_target(site, values) is not None
     action = "site.transferred" if transferred else "site.updated"
     return update_and_record(site, values, action=action, actor=actor)
 
@@ -79,7 +87,7 @@ def site_update(*, actor: Actor, site: Site, values: dict) -> dict:
 @transaction.atomic
 def site_delete(*, actor: Actor, site: Site) -> None:
     site.refresh_from_db(from_queryset=Site.objects.select_for_update())
-    if site.type == Site.Type.MAIN:
+    if not site.can_be_deleted():
         raise SiteError(_("The main site runs the network, so it can't be deleted."))
     # Record first: afterwards the site is gone and only the snapshot remains.
     record(
