@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -9,14 +10,74 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from customers.models import Customer
+from events.models import Event
 from memberships.models import MONEY, Membership, Product, network_currency
-from network_admin.references import ReferenceField
+from network_admin.references import ReferenceField, normalize_reference
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+# ISO 4217 currencies without minor units. Every other currency is kept to cents: the money
+# columns hold two decimals, so even three-decimal currencies can't be stored more finely.
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    [
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "ISK",
+        "JPY",
+        "KMF",
+        "KRW",
+        "PYG",
+        "RWF",
+        "UGX",
+        "UYI",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    ]
+)
+INVOICE_NUMBER = re.compile(r"#?([0-9]{1,9})")
+# The payment search looks payments up by a list of customer ids up to this many customers.
+MANY_CUSTOMERS = 1000
+
+
+def currency_decimals(currency: str) -> int:
+    """How many decimal places an amount in `currency` may have."""
+    return 0 if currency.upper() in ZERO_DECIMAL_CURRENCIES else 2
 
 
 class PaymentQuerySet(models.QuerySet):
+    def with_customer(self):
+        return self.select_related("customer__user")
+
+    def search(self, text: str):
+        """Payments whose reference, invoice number or gateway payment ID is `text`, or whose
+        customer matches it as the customer search does (the billing snapshot's name and email
+        once the customer is gone).
+
+        The matching customers are looked up first, so that every alternative is an index
+        lookup on payments and the database can combine them instead of reading every payment.
+        """
+        text = text.strip()
+        snapshot = Q(customer__isnull=True)
+        for word in text.lower().split():
+            snapshot &= Q(billing_name__icontains=word) | Q(billing_email__icontains=word)
+        matches = Q(gateway_payment_id=text) | snapshot
+        customers = Customer.objects.search(text).values_list("pk", flat=True)
+        ids = list(customers[: MANY_CUSTOMERS + 1])
+        # Past that many, a list of ids stops being cheap to send; the join does as well.
+        matches |= Q(customer__in=customers) if len(ids) > MANY_CUSTOMERS else Q(customer__in=ids)
+        reference = normalize_reference(text)
+        if reference:
+            matches |= Q(reference=reference)
+        invoice = INVOICE_NUMBER.fullmatch(text)
+        if invoice:
+            matches |= Q(invoice_number=int(invoice[1]))
+        return self.filter(matches)
+
     def net_totals(self, *group_by: str) -> dict[tuple, Decimal]:
         """What the network kept, after refunds, from the payments that took money.
 
@@ -125,6 +186,8 @@ class Payment(models.Model):
             models.Index(fields=["customer", "created_at"], name="payment_customer_idx"),
             # Membership page block.
             models.Index(fields=["membership", "created_at"], name="payment_membership_idx"),
+            # Payments list search by the gateway's payment ID.
+            models.Index(fields=["gateway_payment_id"], name="payment_gateway_id_idx"),
         ]
 
     def __str__(self):
@@ -150,6 +213,10 @@ class Payment(models.Model):
 
     def refundable(self) -> Decimal:
         return self.total - self.refunded_total()
+
+    def events(self):
+        """This payment's audit trail, newest first (event_object_idx finds it)."""
+        return Event.objects.filter(object_type=self._meta.model_name, object_id=self.pk)
 
 
 class LineItem(models.Model):
