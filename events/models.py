@@ -1,7 +1,67 @@
+import json
+from decimal import Decimal
+
+from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
+
+# What each action says, as one sentence. Placeholders: %(actor)s, %(object)s, %(action)s,
+# %(fields)s (the changed fields, by label), %(amount)s and %(total)s (with the payload's
+# currency), %(<field>_old)s / %(<field>_new)s for each changed field, and any other top-level
+# value of the payload by its key.
+SENTENCES = {
+    "customer.created": _("%(actor)s created customer %(object)s"),
+    "customer.updated": _("%(actor)s updated customer %(object)s (%(fields)s)"),
+    "customer.deleted": _("%(actor)s deleted customer %(object)s"),
+    "customer.exported": ngettext_lazy(
+        "%(actor)s exported %(rows)d customer", "%(actor)s exported %(rows)d customers", "rows"
+    ),
+    "customer.verification_sent": _("%(actor)s sent a verification email to %(object)s"),
+    "customer.email_verified": _("%(object)s verified their email address"),
+    "customer.switched_to": _("%(actor)s switched to customer %(object)s"),
+    "customer.switched_back": _("%(actor)s switched back from customer %(object)s"),
+    "membership.created": _("%(actor)s created membership %(object)s on %(plan)s"),
+    "membership.updated": _("%(actor)s updated membership %(object)s (%(fields)s)"),
+    "membership.cancelled": _("%(actor)s cancelled membership %(object)s"),
+    "membership.transferred": _(
+        "%(actor)s transferred membership %(object)s from %(customer_old)s to %(customer_new)s"
+    ),
+    "membership.deleted": _("%(actor)s deleted membership %(object)s"),
+    "product.created": _("%(actor)s created product %(object)s"),
+    "product.updated": _("%(actor)s updated product %(object)s (%(fields)s)"),
+    "product.deleted": _("%(actor)s deleted product %(object)s"),
+    "site.created": _("%(actor)s created site %(object)s"),
+    "site.updated": _("%(actor)s updated site %(object)s (%(fields)s)"),
+    "site.transferred": _(
+        "%(actor)s transferred site %(object)s from %(customer_old)s to %(customer_new)s"
+    ),
+    "site.deleted": _("%(actor)s deleted site %(object)s"),
+    "payment.created": _("%(actor)s created payment %(object)s of %(total)s"),
+    "payment.updated": _("%(actor)s updated payment %(object)s (%(fields)s)"),
+    "payment.deleted": _("%(actor)s deleted payment %(object)s"),
+    "payment.refunded": _("%(actor)s refunded %(amount)s of payment %(object)s"),
+    "payment.refund_failed": _("%(actor)s could not refund %(amount)s of payment %(object)s"),
+}
+# For actions without a sentence of their own, or whose payload lacks what theirs needs.
+FALLBACK_SENTENCE = _("%(actor)s: %(action)s on %(object)s")
+FALLBACK_SENTENCE_WITHOUT_OBJECT = _("%(actor)s: %(action)s")
+
+# The kinds of object events are about: (model, URL name of the object's page).
+OBJECT_PAGES = {
+    "customer": ("customers.Customer", "customers:detail"),
+    "membership": ("memberships.Membership", "memberships:detail"),
+    "payment": ("payments.Payment", "payments:detail"),
+    "site": ("sites.Site", "sites:detail"),
+    "product": ("memberships.Product", "memberships:product_detail"),
+}
+# A customer's changes include those of their login account (see customer_update).
+EXTRA_FIELD_MODELS = {"customer": [settings.AUTH_USER_MODEL]}
 
 
 class AppendOnlyError(Exception):
@@ -17,6 +77,23 @@ class EventQuerySet(models.QuerySet):
 
     def for_customer(self, customer):
         return self.filter(customer_id=customer.pk)
+
+    def with_object_exists(self):
+        """Annotate `object_exists`: whether the object each event is about is still there.
+
+        One EXISTS per row, by primary key, inside the same query: a page of events learns which
+        of its objects were deleted without a query per row or per kind of object.
+        """
+        cases = [
+            models.When(
+                object_type=object_type,
+                then=models.Exists(
+                    apps.get_model(label)._base_manager.filter(pk=models.OuterRef("object_id"))
+                ),
+            )
+            for object_type, (label, _url_name) in OBJECT_PAGES.items()
+        ]
+        return self.annotate(object_exists=models.Case(*cases, default=models.Value(False)))
 
 
 class Event(models.Model):
@@ -48,6 +125,7 @@ class Event(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("actor"),
+        db_index=False,  # covered by event_actor_idx
     )
     actor_repr = models.CharField(_("actor name"), max_length=200, blank=True)
     object_type = models.CharField(_("object type"), max_length=30, blank=True)
@@ -79,6 +157,11 @@ class Event(models.Model):
             models.Index(fields=["object_type", "object_id"], name="event_object_idx"),
             # Events list filtered by action.
             models.Index(fields=["action", "-created_at"], name="event_action_idx"),
+            # Events list filtered by actor.
+            models.Index(fields=["actor", "-created_at"], name="event_actor_idx"),
+            # Events list filtered by severity: warnings and errors are rare, so without this
+            # the newest of them are found by reading every newer event.
+            models.Index(fields=["severity", "-created_at"], name="event_severity_idx"),
         ]
 
     def __str__(self):
@@ -91,3 +174,103 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Events cannot be deleted.")
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor_repr or gettext("System")
+
+    @property
+    def sentence(self) -> str:
+        """What happened, in one sentence ("Jane Admin refunded 20.00 USD of payment 4XV8…")."""
+        template = SENTENCES.get(self.action)
+        if template is not None:
+            try:
+                return template % self._sentence_values()
+            except (KeyError, TypeError, ValueError, ArithmeticError):
+                pass  # An event written before its sentence changed: say it plainly instead.
+        fallback = FALLBACK_SENTENCE if self.object_repr else FALLBACK_SENTENCE_WITHOUT_OBJECT
+        values = {"actor": self.actor_name, "action": self.action, "object": self.object_repr}
+        return fallback % values
+
+    def _sentence_values(self) -> dict:
+        payload = self.payload if isinstance(self.payload, dict) else {}
+        values = {
+            key: value
+            for key, value in payload.items()
+            if isinstance(value, str | int | float) and not isinstance(value, bool)
+        }
+        changes = self.changed_fields()
+        if changes:
+            values["fields"] = ", ".join(label for _name, label, _old, _new in changes)
+        for name, _label, old, new in changes:
+            values[f"{name}_old"], values[f"{name}_new"] = old, new
+        for key in ("amount", "total"):
+            if key in payload:
+                values[key] = _money(payload[key], payload["currency"])
+        return values | {"actor": self.actor_name, "object": self.object_repr}
+
+    def changed_fields(self) -> list[tuple[str, str, str, str]]:
+        """(name, label, old, new) of each field an update changed, as text to show."""
+        changes = self.payload.get("changes") if isinstance(self.payload, dict) else None
+        if not isinstance(changes, dict):
+            return []
+        return [
+            (name, self._field_label(name), _shown(change.get("old")), _shown(change.get("new")))
+            for name, change in changes.items()
+            if isinstance(change, dict)
+        ]
+
+    def _field_label(self, name: str) -> str:
+        label, _url_name = OBJECT_PAGES.get(self.object_type, (None, None))
+        for model_label in [label, *EXTRA_FIELD_MODELS.get(self.object_type, [])]:
+            if model_label is None:
+                continue
+            try:
+                field = apps.get_model(model_label)._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            # A reverse relation (notes, custom fields) is named after the related model.
+            label = getattr(field, "verbose_name", None)
+            return str(label or field.related_model._meta.verbose_name_plural)
+        return name.replace("_", " ")
+
+    @property
+    def object_is_gone(self) -> bool:
+        """The object was deleted (known only on querysets annotated `with_object_exists`)."""
+        return self.object_type in OBJECT_PAGES and not getattr(self, "object_exists", True)
+
+    @property
+    def object_url(self) -> str:
+        """The page of the object this event is about; "" when it is gone or has no page."""
+        if self.object_id is None or self.object_is_gone:
+            return ""
+        _label, url_name = OBJECT_PAGES.get(self.object_type, (None, None))
+        return _page_url(url_name, self.object_id) if url_name else ""
+
+    def payload_json(self) -> str:
+        return json.dumps(self.payload, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def _page_url(url_name: str, pk: int) -> str:
+    # Not every kind of object has its page yet; until it has, its events just name it.
+    try:
+        return reverse(url_name, args=[pk])
+    except NoReverseMatch:
+        return ""
+
+
+def _money(amount, currency) -> str:
+    return f"{number_format(Decimal(str(amount)), 2, force_grouping=True)} {currency}"
+
+
+def _shown(value) -> str:
+    """A payload value as a person reads it."""
+    if value is None or (not value and isinstance(value, str | list | dict)):
+        return "—"
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, list):
+        return ", ".join(_shown(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_shown(item)}" for key, item in value.items())
+    return str(value)

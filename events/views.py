@@ -1,16 +1,62 @@
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
+from customers.models import Customer
+from events.forms import EventFilterForm
 from events.models import Event
 from network_admin.access import staff_permission_required
+from network_admin.pagination import AFTER, BEFORE, FIRST, LAST, SortKey, paginate
 
-LIST_ROWS = 50
+PER_PAGE = 50
+# Newest first; the id breaks ties between events of the same instant (event_recent_idx).
+NEWEST_FIRST = [SortKey("created_at", descending=True), SortKey("id", descending=True)]
+
+
+def _page_wanted(params) -> tuple[str, str]:
+    """(direction, cursor) of the page asked for; the parameters are named after the directions."""
+    for direction in (AFTER, BEFORE):
+        if params.get(direction):
+            return direction, params[direction]
+    return (LAST if params.get("page") == "last" else FIRST), ""
+
+
+# Both pages are read-only on purpose: nothing in the product changes or deletes an event.
+@staff_permission_required("events.view_event")
+@require_GET
+@vary_on_headers("HX-Request")
+def event_list(request):
+    form = EventFilterForm(request.GET, user=request.user)
+    direction, cursor = _page_wanted(request.GET)
+    # The *_repr snapshots carry the names, so no join is needed (and the targets may be gone).
+    page = paginate(
+        form.filter(Event.objects.with_object_exists()),
+        NEWEST_FIRST,
+        size=PER_PAGE,
+        direction=direction,
+        cursor=cursor,
+    )
+    customer_id = form.cleaned_data.get("customer")
+    ctx = {
+        "section": "events",
+        "form": form,
+        "page": page,
+        "filtered": form.is_filtered,
+        "customer_id": customer_id,
+        "customer": customer_id
+        and Customer.objects.select_related("user").filter(pk=customer_id).first(),
+    }
+    template = "events/event_list.html"
+    if request.htmx and request.htmx.target == "event-results":
+        template += "#results"
+    return render(request, template, ctx)
 
 
 @staff_permission_required("events.view_event")
-def event_list(request):
-    # The *_repr snapshots carry the names, so no join is needed (and the targets may be gone).
-    ctx = {
-        "section": "events",
-        "events": Event.objects.all()[:LIST_ROWS],
-    }
-    return render(request, "events/event_list.html", ctx)
+@require_GET
+def event_detail(request, pk):
+    event = get_object_or_404(
+        Event.objects.with_object_exists().select_related("customer__user"), pk=pk
+    )
+    ctx = {"section": "events", "event": event, "changes": event.changed_fields()}
+    return render(request, "events/event_detail.html", ctx)

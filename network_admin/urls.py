@@ -1,12 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from customers import switching
+from customers import views as customer_views
 from network_admin import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/", customer_views.LoginView.as_view(redirect_authenticated_user=True), name="login"
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path(
@@ -26,6 +30,9 @@ urlpatterns = [
     ),
     path("account/", include("customers.account_urls")),
     path("customers/", include("customers.urls")),
+    # Switch to (django-hijack behind our own views: its own URLs are not exposed).
+    path("customers/<int:pk>/switch-to/", switching.customer_switch_to, name="customer_switch_to"),
+    path("switch-back/", switching.customer_switch_back, name="customer_switch_back"),
     path("memberships/", include("memberships.urls")),
     path("payments/", include("payments.urls")),
     path("sites/", include("sites.urls")),
