@@ -1,10 +1,12 @@
 """factory-boy factories for every model; also used by `manage.py seed_demo`."""
 
+import importlib
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import factory
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from factory.django import DjangoModelFactory
@@ -31,7 +33,16 @@ class UserFactory(DjangoModelFactory):
     def role(user, create, extracted, **kwargs):
         # `UserFactory(role="Network admin")` puts the user in that group.
         if create and extracted:
+            ensure_roles()
             user.groups.add(Group.objects.get(name=extracted))
+
+
+def ensure_roles() -> None:
+    """Recreate the role groups if a transactional test flushed them (they come from a data
+    migration, which a flush doesn't replay): the migration stays their one definition."""
+    if not Group.objects.filter(name="Network admin").exists():
+        roles = importlib.import_module("customers.migrations.0002_roles")
+        roles.create_roles(django_apps, schema_editor=None)
 
 
 class CustomerFactory(DjangoModelFactory):

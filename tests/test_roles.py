@@ -1,6 +1,8 @@
 import pytest
 from django.contrib.auth.models import Group
 
+from tests.factories import UserFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -36,3 +38,12 @@ def test_support_agent_views_everything_and_edits_only_customers():
         }
         & granted
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_roles_come_back_for_tests_after_a_flush():
+    # Transactional tests flush every table, the migration's groups included.
+    Group.objects.all().delete()
+    user = UserFactory(is_staff=True, role="Support agent")
+    assert user.has_perm("customers.view_customer")
+    assert not user.has_perm("customers.delete_customer")

@@ -12,9 +12,12 @@ SUPPORT_AGENT_EXTRA = {"change_customer", "add_note", "add_customfield", "change
 def create_roles(apps, schema_editor):
     # Permissions are normally created after all migrations; the groups need them now.
     for app_config in apps.get_app_configs():
+        # create_permissions() skips apps without a models module, which migration states
+        # lack; restore the real value after (tests also run this on the live registry).
+        models_module = getattr(app_config, "models_module", None)
         app_config.models_module = True
         create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
+        app_config.models_module = models_module
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
