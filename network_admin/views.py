@@ -65,7 +65,7 @@ def home(request):
     ctx = {
         "section": "dashboard",
         "counts": network_counts(),
-        "recent_events": Event.objects.all()[:RECENT_EVENTS],
+        "recent_events": Event.objects.with_object_exists()[:RECENT_EVENTS],
     }
     return render(request, "network_admin/dashboard.html", ctx)
 

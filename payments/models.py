@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -172,8 +172,13 @@ class Payment(models.Model):
                 name="payment_amounts_not_negative",
             ),
             models.CheckConstraint(
+                # Rounded to cents because SQLite evaluates this in floating point, where
+                # 48.00 - 4.80 + 5.28 is not 48.48; PostgreSQL's numeric is exact either way.
                 condition=Q(
-                    total=models.F("subtotal") - models.F("discount_total") + models.F("tax_total")
+                    total=Round(
+                        models.F("subtotal") - models.F("discount_total") + models.F("tax_total"),
+                        2,
+                    )
                 ),
                 name="payment_total_adds_up",
             ),

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from customers.models import User
 from memberships.models import Membership
-from payments.models import LineItem, Refund
+from payments.models import LineItem, Payment, Refund
 from sites.models import Site
 from tests.factories import (
     CustomerFactory,
@@ -153,3 +153,15 @@ def test_refund_keeps_its_payment():
     with pytest.raises(IntegrityError), transaction.atomic():
         refund.payment.delete()
     assert Refund.objects.filter(pk=refund.pk).exists()
+
+
+def test_a_taxed_and_discounted_total_that_adds_up_exactly_is_accepted():
+    # 48.00 - 4.80 + 5.28 = 48.48, which floating point gets wrong.
+    payment = PaymentFactory(lines=[Decimal("48.00")])
+    Payment.objects.filter(pk=payment.pk).update(
+        subtotal=Decimal("48.00"),
+        discount_total=Decimal("4.80"),
+        tax_total=Decimal("5.28"),
+        total=Decimal("48.48"),
+    )
+    assert Payment.objects.get(pk=payment.pk).total == Decimal("48.48")
