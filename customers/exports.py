@@ -4,7 +4,6 @@ import csv
 from collections import defaultdict
 
 from django.db.models import OuterRef, Subquery
-from django.utils.translation import gettext_lazy as _
 
 from customers.models import LoginRecord
 from memberships.models import Membership
@@ -14,28 +13,29 @@ CHUNK = 2000
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+# English whatever the admin's language: the file is data for other programs, not a page.
 COLUMNS = [
-    _("ID"),
-    _("Reference"),
-    _("Username"),
-    _("Name"),
-    _("Email"),
-    _("Email verification"),
-    _("VIP"),
-    _("Company"),
-    _("Billing email"),
-    _("Address line 1"),
-    _("Address line 2"),
-    _("City"),
-    _("State"),
-    _("Postal code"),
-    _("Country"),
-    _("Memberships"),
-    _("Membership references"),
-    _("Total spent"),
-    _("Last login"),
-    _("Last IP"),
-    _("Created"),
+    "ID",
+    "Reference",
+    "Username",
+    "Name",
+    "Email",
+    "Email verification",
+    "VIP",
+    "Company",
+    "Billing email",
+    "Address line 1",
+    "Address line 2",
+    "City",
+    "State",
+    "Postal code",
+    "Country",
+    "Memberships",
+    "Membership references",
+    "Total spent",
+    "Last login",
+    "Last IP",
+    "Created",
 ]
 
 
@@ -98,7 +98,7 @@ def _row(customer, references: list[str], spent: dict[str, object]) -> list:
 def csv_lines(queryset):
     """Yield the CSV text of `queryset`'s customers line by line, header first."""
     writer = csv.writer(_Echo())
-    yield writer.writerow([str(column) for column in COLUMNS])
+    yield writer.writerow(COLUMNS)
     for chunk in _chunks(queryset):
         ids = [customer.pk for customer in chunk]
         references = defaultdict(list)
