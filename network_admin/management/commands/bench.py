@@ -1,0 +1,268 @@
+"""Time every list and detail page against the configured database (see docs/performance.md).
+
+Each page is requested through Django's test client, in this process, so the time is server
+time only: URL routing, middleware, queries and template rendering, without a network or a web
+server in front. Run it with DEBUG off (production settings: cached templates, no query log).
+"""
+
+import resource
+import statistics
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.models import Count
+from django.template import engines
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from customers.models import Customer, User
+from events.models import Event
+from memberships.models import Membership
+from payments.models import Payment
+from sites.models import Site
+
+BENCH_USERNAME = "bench-admin"
+# Page budgets of docs/performance.md, in ms at p95.
+PAGE_BUDGET_MS, SEARCH_BUDGET_MS = 20, 15
+QUERY_BUDGET, HEAVY_CUSTOMER_QUERY_BUDGET = 8, 12
+EXPORT_ROWS_PER_S, EXPORT_PEAK_MB = 30_000, 150
+# Plans are shown for the slowest query of a page only; its first lines say which index it uses.
+PLAN_LINES = 12
+
+
+@dataclass
+class Page:
+    name: str
+    url: str
+    budget_ms: float = PAGE_BUDGET_MS
+    query_budget: int = QUERY_BUDGET
+
+
+@dataclass
+class Result:
+    page: Page
+    median_ms: float
+    p95_ms: float
+    queries: int
+    slowest_sql: str
+    slowest_ms: float
+
+    @property
+    def ok(self) -> bool:
+        return self.p95_ms <= self.page.budget_ms and self.queries <= self.page.query_budget
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+class Command(BaseCommand):
+    help = (
+        "Time the list, detail, search and export pages (median and p95 server time, query "
+        "count) and print one table; --explain adds the plan of each page's slowest query."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--requests", type=int, default=30, help="Timed requests per page.")
+        parser.add_argument("--warmup", type=int, default=3, help="Untimed requests first.")
+        parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each page.")
+        parser.add_argument("--no-export", action="store_true", help="Skip the CSV export.")
+        parser.add_argument("--only", default="", help="Only pages whose name contains this.")
+
+    def handle(self, *args, **options):
+        if options["requests"] < 1:
+            raise CommandError("--requests must be at least 1.")
+        if settings.DEBUG:
+            self.stderr.write("DEBUG is on: templates are not cached, these are not real numbers.")
+        client = self._client()
+        self.stdout.write(f"Database: {connection.vendor} {connection.settings_dict['NAME']}")
+        self.stdout.write(f"Customers: {Customer.objects.count():,}")
+        loaders = [type(loader).__module__ for loader in engines["django"].engine.template_loaders]
+        self.stdout.write(f"Template loaders: {', '.join(loaders)}")
+        export = None
+        # The export runs first, so the process's peak memory is the export's own.
+        if not options["no_export"] and "export" in (options["only"] or "export"):
+            export = self._export(client)
+        pages = [page for page in self._pages() if options["only"] in page.name]
+        results = [self._time(client, page, options) for page in pages]
+        self._table(results, export)
+        if options["explain"]:
+            for result in results:
+                self._explain(result)
+
+    def _client(self) -> Client:
+        host = next((host for host in settings.ALLOWED_HOSTS if "*" not in host), "testserver")
+        client = Client(HTTP_HOST=host.lstrip("."), raise_request_exception=True)
+        client.force_login(self._admin())
+        return client
+
+    def _admin(self) -> User:
+        """A network admin to browse as: an existing one, else a passwordless bench account."""
+        group = Group.objects.get(name="Network admin")
+        admin = group.user_set.filter(is_active=True, is_staff=True, is_superuser=False).first()
+        if admin is None:
+            admin, _created = User.objects.get_or_create(
+                username=BENCH_USERNAME, defaults={"is_staff": True, "email": "bench@localhost"}
+            )
+            admin.set_unusable_password()
+            admin.save()
+            admin.groups.add(group)
+        return admin
+
+    def _pages(self) -> list[Page]:
+        ordinary = Customer.objects.filter(vip=False).order_by("pk").select_related("user").first()
+        heavy = (
+            Customer.objects.filter(vip=True)
+            .annotate(payment_count=Count("payments"))
+            .order_by("-payment_count")
+            .first()
+        )
+        if ordinary is None or heavy is None:
+            raise CommandError("No customers to time: run seed_demo first.")
+        membership = ordinary.memberships.order_by("pk").first() or Membership.objects.first()
+        payment = ordinary.payments.order_by("pk").first() or Payment.objects.first()
+        site = ordinary.sites.order_by("pk").first() or Site.objects.first()
+        event = Event.objects.filter(customer_id=ordinary.pk).order_by("pk").first()
+        customers = reverse("customers:list")
+        pages = [
+            Page("customers: page 1", customers),
+            Page("customers: last page", f"{customers}?page=last"),
+            Page("customers: VIP tab", f"{customers}?tab=vip"),
+            Page("customers: Online tab", f"{customers}?tab=online"),
+            Page("customers: rows view", f"{customers}?view=list&per_page=100"),
+            Page("customers: sort by name", f"{customers}?sort=name"),
+            Page(
+                "customers: sort by last login, last page", f"{customers}?sort=last_login&page=last"
+            ),
+            Page(
+                "customers: rare search (a username)",
+                f"{customers}?q={ordinary.user.username}",
+                SEARCH_BUDGET_MS,
+            ),
+            Page(
+                "customers: common search (a last name)",
+                f"{customers}?q={ordinary.user.last_name.lower()}",
+                SEARCH_BUDGET_MS,
+            ),
+            Page(
+                "customers: search by reference",
+                f"{customers}?q={ordinary.reference}",
+                SEARCH_BUDGET_MS,
+            ),
+            Page("customer page: ordinary", reverse("customers:detail", args=[ordinary.pk])),
+            Page(
+                "customer page: heavy",
+                reverse("customers:detail", args=[heavy.pk]),
+                query_budget=HEAVY_CUSTOMER_QUERY_BUDGET,
+            ),
+        ]
+        for app, obj in (
+            ("memberships", membership),
+            ("payments", payment),
+            ("sites", site),
+            ("events", event),
+        ):
+            url = reverse(f"{app}:list")
+            pages += [
+                Page(f"{app}: page 1", url),
+                Page(f"{app}: last page", f"{url}?page=last"),
+                Page(f"{app}: detail", reverse(f"{app}:detail", args=[obj.pk])),
+            ]
+        heavy_memberships = f"{reverse('memberships:list')}?customer={heavy.pk}"
+        pages.append(Page("memberships: of the heavy customer", heavy_memberships))
+        pages.append(
+            Page("events: of the heavy customer", f"{reverse('events:list')}?customer={heavy.pk}")
+        )
+        return pages
+
+    def _get(self, client: Client, url: str):
+        response = client.get(url, secure=True)
+        if response.status_code != 200:
+            raise CommandError(f"{url} answered {response.status_code}.")
+        return response
+
+    def _time(self, client: Client, page: Page, options) -> Result:
+        for _ in range(options["warmup"]):
+            self._get(client, page.url)
+        times = []
+        for _ in range(options["requests"]):
+            started = time.perf_counter()
+            self._get(client, page.url)
+            times.append((time.perf_counter() - started) * 1000)
+        # Counted on a separate request: recording queries would slow the timed ones.
+        with CaptureQueriesContext(connection) as queries:
+            self._get(client, page.url)
+        slowest = max(queries.captured_queries, key=lambda query: float(query["time"]))
+        return Result(
+            page=page,
+            median_ms=statistics.median(times),
+            p95_ms=percentile(times, 0.95),
+            queries=len(queries),
+            slowest_sql=slowest["sql"],
+            slowest_ms=float(slowest["time"]) * 1000,
+        )
+
+    def _export(self, client: Client) -> dict:
+        rss_before = _peak_rss_mb()
+        started = time.perf_counter()
+        response = client.get(reverse("customers:export"), secure=True)
+        if response.status_code != 200:
+            raise CommandError(f"The export answered {response.status_code}.")
+        lines = sum(chunk.count(b"\n") for chunk in response.streaming_content)
+        seconds = time.perf_counter() - started
+        rows = lines - 1  # the header
+        return {
+            "rows": rows,
+            "seconds": seconds,
+            "rows_per_s": rows / seconds,
+            "peak_mb": _peak_rss_mb(),
+            "growth_mb": _peak_rss_mb() - rss_before,
+        }
+
+    def _table(self, results: list[Result], export: dict | None):
+        width = max(len(result.page.name) for result in results) if results else 20
+        header = (
+            f"{'page':<{width}}  {'median ms':>9}  {'p95 ms':>7}  {'budget':>6}  "
+            f"{'queries':>7}  {'slowest SQL ms':>14}  ok"
+        )
+        self.stdout.write("\n" + header)
+        self.stdout.write("-" * len(header))
+        for result in results:
+            page = result.page
+            self.stdout.write(
+                f"{page.name:<{width}}  {result.median_ms:>9.1f}  {result.p95_ms:>7.1f}  "
+                f"{page.budget_ms:>6.0f}  {result.queries:>3} / {page.query_budget:<2}  "
+                f"{result.slowest_ms:>14.1f}  {'yes' if result.ok else 'NO'}"
+            )
+        if export:
+            ok = export["rows_per_s"] >= EXPORT_ROWS_PER_S and export["peak_mb"] < EXPORT_PEAK_MB
+            self.stdout.write(
+                f"\nCSV export: {export['rows']:,} rows in {export['seconds']:.1f} s = "
+                f"{export['rows_per_s']:,.0f} rows/s (budget {EXPORT_ROWS_PER_S:,}); peak memory "
+                f"{export['peak_mb']:.0f} MB for the whole process, {export['growth_mb']:.0f} MB "
+                f"of it during the export (budget {EXPORT_PEAK_MB} MB): {'yes' if ok else 'NO'}"
+            )
+        missed = [result.page.name for result in results if not result.ok]
+        self.stdout.write(f"\nOver budget: {', '.join(missed) if missed else 'none'}")
+
+    def _explain(self, result: Result):
+        self.stdout.write(f"\n== {result.page.name}: slowest query ({result.slowest_ms:.1f} ms)")
+        analyze = "ANALYZE, " if connection.vendor == "postgresql" else ""
+        prefix = f"EXPLAIN ({analyze}COSTS OFF)" if analyze else "EXPLAIN QUERY PLAN"
+        with connection.cursor() as cursor:
+            # The SQL was captured from this process's own requests, values already quoted.
+            cursor.execute(f"{prefix} {result.slowest_sql}")
+            plan = [str(row[-1]) for row in cursor.fetchall()]
+        self.stdout.write(result.slowest_sql[:300])
+        self.stdout.write("\n".join(plan[:PLAN_LINES]))
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
