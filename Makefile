@@ -51,3 +51,16 @@ lock: install-dev
 	  --no-emit-index-url --no-emit-find-links base.in -o base.txt
 	cd requirements && ../$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe \
 	  --no-emit-index-url --no-emit-find-links dev.in -o dev.txt
+
+# PNGs of the main pages for the README (docs/screenshots/), taken in Debian's Chromium from a
+# fixed demo network on a throwaway SQLite database.
+.PHONY: screenshots
+screenshots: install-dev
+	tmp="$$(mktemp -d)" && trap 'rm -rf "$$tmp"' EXIT && \
+	  DATABASE_URL="sqlite:///$$tmp/screenshots.sqlite3" $(RUN_ENV) \
+	  $(BIN)/python manage.py screenshots
+
+# A bounded load test against 127.0.0.1 (loadtest/run.sh; results in docs/operations.md). Not in CI.
+.PHONY: loadtest
+loadtest: install-dev
+	loadtest/run.sh

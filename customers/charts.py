@@ -9,7 +9,7 @@ from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from payments.models import Payment
+from payments.models import CENT, Payment, kept_sum
 
 MONTHS = 12
 BAR_WIDTH, BAR_GAP, CHART_HEIGHT = 14, 4, 48
@@ -46,19 +46,32 @@ def _month_starts(today: date) -> list[date]:
     return months[::-1]
 
 
-def spending_chart(customer, *, today: date | None = None) -> SpendingChart:
-    """Paid amounts per month for the last 12 months, in the customer's main currency."""
+def customer_spending(
+    customer, *, today: date | None = None
+) -> tuple[dict[str, Decimal], SpendingChart]:
+    """What `customer` spent per currency after refunds, and the chart of the last 12 months'
+    paid amounts in their main currency: both from one query, grouped by month and currency."""
     months = _month_starts(today or timezone.localdate())
     rows = (
-        Payment.objects.filter(customer=customer, status__in=PAID, created_at__date__gte=months[0])
+        Payment.objects.filter(customer=customer, status__in=PAID)
         .annotate(month=TruncMonth("created_at"))
         .order_by()
         .values_list("month", "currency")
-        .annotate(sum=Sum("total"))
+        .annotate(paid=Sum("total"), kept=kept_sum())
     )
+    spent: dict[str, Decimal] = {}
     by_currency: dict[str, dict[date, Decimal]] = {}
-    for month, currency, amount in rows:
-        by_currency.setdefault(currency, {})[month.date()] = amount
+    for month, currency, paid, kept in rows:
+        if kept is not None:
+            spent[currency] = spent.get(currency, Decimal("0")) + kept
+        if month.date() >= months[0]:
+            by_currency.setdefault(currency, {})[month.date()] = paid
+    # SQLite's SUM drops the trailing zeros of money; put the cents back.
+    total_spent = {currency: spent[currency].quantize(CENT) for currency in sorted(spent)}
+    return total_spent, _chart(months, by_currency)
+
+
+def _chart(months: list[date], by_currency: dict[str, dict[date, Decimal]]) -> SpendingChart:
     currency = max(
         by_currency,
         key=lambda code: sum(by_currency[code].values()),

@@ -1,5 +1,6 @@
 from functools import partial
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from customers.charts import spending_chart
+from customers.charts import customer_spending
 from customers.emails import (
     read_verification_token,
     send_set_password_email,
@@ -55,6 +56,8 @@ from network_admin.access import staff_permission_required
 from network_admin.client import client_ip
 from network_admin.pagination import SortKey, capped_counts
 from network_admin.preferences import keyset_page, remember_view, remembered_view, safe_next
+from network_admin.services import login_failed
+from network_admin.views import set_language_cookie
 
 # The account page lists at most this many of each kind of row.
 ACCOUNT_ROWS = 50
@@ -323,12 +326,13 @@ NOTE_ROWS = 20
 
 
 def _detail_context(customer: Customer, forms: CustomerPageForms) -> dict:
+    total_spent, chart = customer_spending(customer)
     return {
         "section": "customers",
         "customer": customer,
         "forms": forms,
-        "total_spent": customer.total_spent(),
-        "chart": spending_chart(customer),
+        "total_spent": total_spent,
+        "chart": chart,
         "memberships": customer.memberships.select_related("plan")[:DETAIL_ROWS],
         "payments": customer.payments.all()[:DETAIL_ROWS],
         "sites": customer.sites.all()[:DETAIL_ROWS],
@@ -449,14 +453,26 @@ def _delete_customers(request, customers: list[Customer]):
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login, plus the trace of a customer's real login.
+    """Django's login, plus the trace of a customer's real login and an event for each failed one.
 
     An admin switching to a customer never passes through here, so a switch is never
-    recorded as the customer's login.
+    recorded as the customer's login. django-axes counts the failures (per username and IP)
+    and, past the limit, shows its lockout page instead of this form.
     """
+
+    def form_invalid(self, form):
+        username, password = (form.cleaned_data.get(name) for name in ("username", "password"))
+        # Only an attempt that reached authentication failed: empty or malformed fields didn't.
+        if username and password:
+            login_failed(request=self.request, username=username)
+        return super().form_invalid(form)
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        # The language an admin chose follows them to every browser they sign in from.
+        language = form.get_user().preferences.get("language")
+        if language in dict(settings.LANGUAGES):
+            set_language_cookie(response, language)
         customer = Customer.objects.filter(user=form.get_user()).first()
         if customer is not None:
             login_recorded(

@@ -47,6 +47,8 @@ SENTENCES = {
     "payment.deleted": _("%(actor)s deleted payment %(object)s"),
     "payment.refunded": _("%(actor)s refunded %(amount)s of payment %(object)s"),
     "payment.refund_failed": _("%(actor)s could not refund %(amount)s of payment %(object)s"),
+    "auth.login_failed": _("Failed login as “%(username)s”"),
+    "auth.permission_denied": _("%(actor)s was refused %(path)s (needs %(permission)s)"),
 }
 # For actions without a sentence of their own, or whose payload lacks what theirs needs.
 FALLBACK_SENTENCE = _("%(actor)s: %(action)s on %(object)s")

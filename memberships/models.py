@@ -120,6 +120,20 @@ class MembershipQuerySet(models.QuerySet):
             matches &= Q(customer__in=customers) | Q(plan__in=plan_ids)
         return self.filter(matches)
 
+    def with_related_counts(self):
+        """Each membership's `payment_count` and `site_count`, in the same query."""
+
+        def count_of(related) -> models.Expression:
+            rows = related.objects.filter(membership=models.OuterRef("pk")).order_by()
+            count = rows.values("membership").annotate(count=models.Count("pk")).values("count")
+            return models.functions.Coalesce(models.Subquery(count), 0)
+
+        # Imported here: both apps' models import this module.
+        from payments.models import Payment
+        from sites.models import Site
+
+        return self.annotate(payment_count=count_of(Payment), site_count=count_of(Site))
+
     def status_counts(self, cap: int) -> dict[str, int]:
         """How many of these memberships have each status, in one query, each counted up to
         `cap` + 1 rows only: a result above `cap` means "more than cap"."""

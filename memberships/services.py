@@ -204,8 +204,15 @@ def membership_transfer(
         raise MembershipError(
             _("The membership already belongs to %(customer)s.") % {"customer": to_customer}
         )
-    # Locked so a customer deletion can't remove the receiving customer halfway through.
-    to_customer = Customer.objects.select_for_update().get(pk=to_customer.pk)
+    # Locked so a customer deletion can't remove the receiving customer halfway through; one
+    # that committed while we waited for the lock leaves nobody to transfer to.
+    receiving = Customer.objects.select_for_update().filter(pk=to_customer.pk).first()
+    if receiving is None:
+        raise MembershipError(
+            _("%(customer)s no longer exists: they were deleted a moment ago.")
+            % {"customer": to_customer}
+        )
+    to_customer = receiving
     from_customer = membership.customer
     sites = list(membership.sites.select_for_update().order_by("pk"))
     Site.objects.filter(pk__in=[site.pk for site in sites]).update(

@@ -68,7 +68,9 @@ def _customer_from_query(request) -> Customer | None:
 
 
 def _membership_or_404(pk) -> Membership:
-    return get_object_or_404(Membership.objects.select_related("customer__user", "plan"), pk=pk)
+    return get_object_or_404(
+        Membership.objects.select_related("customer__user", "plan").with_related_counts(), pk=pk
+    )
 
 
 # Memberships
@@ -171,9 +173,9 @@ def _render_detail(request, membership: Membership, **bound_forms):
         ),
         "total_paid": membership.total_paid(),
         "payments": membership.payments.all()[:BLOCK_ROWS],
-        "payment_count": membership.payments.count(),
+        "payment_count": membership.payment_count,
         "sites": membership.sites.all()[:BLOCK_ROWS],
-        "site_count": membership.sites.count(),
+        "site_count": membership.site_count,
         "events": membership.audit_events()[:BLOCK_ROWS],
     }
     return render(request, "memberships/membership_detail.html", ctx)

@@ -148,15 +148,15 @@ def count_each(queryset: QuerySet, subsets: dict[str, Q], *, limit: int | None =
 def capped_counts(
     queryset: QuerySet, subsets: dict[str, Q], *, cap: int = COUNT_CAP
 ) -> dict[str, tuple[int, bool]]:
-    """`capped_count` of each of `subsets`, in one round trip, plus one planner estimate for
-    each subset past the cap. Returns {key: (count, is_estimate)}."""
+    """`capped_count` of each of `subsets`: exact counts in one round trip, plus one more for
+    the planner's estimates of all the subsets past the cap. Returns {key: (count, is_estimate)}."""
     if connections[queryset.db].vendor != "postgresql":
         return {key: (count, False) for key, count in count_each(queryset, subsets).items()}
     counts = count_each(queryset, subsets, limit=cap + 1)
+    past_cap = [key for key, count in counts.items() if count > cap]
+    estimates = _estimates(queryset, {key: subsets[key] for key in past_cap})
     return {
-        key: (count, False)
-        if count <= cap
-        else (max(_estimate(queryset.filter(subsets[key])), count), True)
+        key: (max(estimates[key], count), True) if key in estimates else (count, False)
         for key, count in counts.items()
     }
 
@@ -171,9 +171,21 @@ def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
     return capped_counts(queryset, {"all": Q()}, cap=cap)["all"]
 
 
-def _estimate(queryset: QuerySet) -> int:
-    sql, params = queryset.order_by().query.sql_with_params()
+def _estimates(queryset: QuerySet, subsets: dict[str, Q]) -> dict[str, int]:
+    """The planner's row estimate of each of `subsets`, from one EXPLAIN of their UNION ALL:
+    each branch of the plan's Append node carries its own estimate."""
+    if not subsets:
+        return {}
+    parts, params = [], []
+    for condition in subsets.values():
+        sql, part_params = (
+            queryset.filter(condition).order_by().values("pk").query.sql_with_params()
+        )
+        parts.append(f"({sql})")
+        params.extend(part_params)
     with connections[queryset.db].cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    return int(plan[0]["Plan"]["Plan Rows"])
+        # Only SQL the ORM compiled is joined here; every value travels as a parameter.
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {' UNION ALL '.join(parts)}", params)
+        plan = cursor.fetchone()[0][0]["Plan"]
+    branches = plan["Plans"] if len(subsets) > 1 else [plan]
+    return {key: int(branch["Plan Rows"]) for key, branch in zip(subsets, branches, strict=True)}

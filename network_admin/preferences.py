@@ -35,9 +35,10 @@ def remember_view(request, key: str, *, fallback: str):
 
 
 def safe_next(request, fallback: str) -> str:
-    """The `next` URL of the request if it stays on this site, else `fallback`."""
+    """The `next` URL of the request if it is a path on this site, else `fallback`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    # Only a path: anything else ("foo", markup) would be taken for a URL name by redirect().
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

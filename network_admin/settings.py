@@ -1,9 +1,11 @@
 """Settings for network_admin, read from the environment (see README, "Configuration")."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,6 +29,7 @@ INSTALLED_APPS = [
     "django_countries",
     "django_htmx",
     "hijack",
+    "axes",
     "network_admin",
     "customers",
     "memberships",
@@ -36,20 +39,31 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that even a request refused before it reaches a view (a wrong Host, an oversized
+    # body) is answered with the policy and the frame ban.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language comes from the language cookie (set by the header switch and, at login, from the
+    # admin's saved preference), else from Accept-Language, else English.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's deny-by-default LoginRequiredMiddleware, answering htmx requests with HX-Redirect.
+    "network_admin.middleware.LoginRequiredMiddleware",
     # Marks a switched-to user (`user.is_hijacked`) and adds the "Switch back" banner.
     "hijack.middleware.HijackUserMiddleware",
     "customers.middleware.LastSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "network_admin.replica_routing.ReplicaRoutingMiddleware",
+    # A row deleted by someone else mid-request answers 404, not 500.
+    "network_admin.middleware.VanishedObjectMiddleware",
+    # Last: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "network_admin.urls"
@@ -86,8 +100,42 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+# PostgreSQL streaming replicas: read-only pages read from a healthy one, everything else from the
+# primary (network_admin/db_router.py, docs/deployment.md).
+DATABASE_REPLICAS = []
+for number, url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    DATABASE_REPLICAS.append(f"replica{number}")
+    DATABASES[f"replica{number}"] = env.db_url_config(url) | {
+        "CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=600),
+        "CONN_HEALTH_CHECKS": True,
+        # Tests read the primary's test database through it rather than create one.
+        "TEST": {"MIRROR": "default"},
+    }
+    # A replica that doesn't answer at once is skipped: don't wait long for it.
+    DATABASES[f"replica{number}"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+DATABASE_ROUTERS = ["network_admin.db_router.ReplicaRouter"]
+# After writing, a browser reads from the primary for this long (read-your-writes); keep it above
+# REPLICA_MAX_LAG_SECONDS plus the 2 s between health checks.
+REPLICA_PIN_SECONDS = env.float("REPLICA_PIN_SECONDS", default=5)
+# A replica further behind than this is skipped.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=3)
 
 AUTH_USER_MODEL = "customers.User"
+# django-axes checks every login attempt first (it needs the request: our login view passes it).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "network_admin.backends.PermissionsBackend",
+]
+# Failed logins are throttled per username *and* IP: a flood against one account locks out that
+# account from that address only, never everyone behind the same proxy, and nobody can lock an
+# admin out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+# The same client address the rest of the app sees (trusted proxies only).
+AXES_CLIENT_IP_CALLABLE = "network_admin.client.client_ip"
+AXES_LOCKOUT_CALLABLE = "network_admin.throttling.locked_out"
 # Switch to: only admins with the permission, only to active customers (never staff).
 HIJACK_PERMISSION_CHECK = "customers.switching.may_switch"
 LOGIN_URL = "login"
@@ -103,6 +151,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
+LANGUAGES = [("en", _("English")), ("id", _("Indonesian"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 NETWORK_CURRENCY = env.str("NETWORK_CURRENCY", default="USD").upper()
@@ -159,11 +209,23 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers check health over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if SESSION_COOKIE_SECURE:
+    # The __Host- prefix makes browsers refuse the cookie unless it is Secure, for this host
+    # only and for every path: no subdomain or plain-HTTP page can plant or overwrite it.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No form here comes near these; a bigger request is refused with 400 before any view runs.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 0
 
 # How many reverse proxies (load balancer, nginx) stand in front of the app servers. Client IPs
 # in X-Forwarded-For are trusted only that far (see network_admin/client.py).
@@ -174,4 +236,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes narrates every login at INFO; its warnings (failures, lockouts) are what matter.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

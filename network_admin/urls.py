@@ -8,6 +8,7 @@ from network_admin import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("language/", views.set_language, name="set_language"),
     path(
         "login/", customer_views.LoginView.as_view(redirect_authenticated_user=True), name="login"
     ),

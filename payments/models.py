@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -49,6 +49,25 @@ def currency_decimals(currency: str) -> int:
     return 0 if currency.upper() in ZERO_DECIMAL_CURRENCIES else 2
 
 
+def kept_sum() -> Sum:
+    """The sum of what payments that took money kept after their refunds, as an aggregate.
+
+    Each payment's refunds are summed in a subquery, so totals and refunds are one query.
+    """
+    refunded = (
+        Refund.objects.filter(payment=OuterRef("pk"), status=Refund.Status.SUCCEEDED)
+        .order_by()
+        .values("payment")
+        .annotate(sum=Sum("amount"))
+        .values("sum")
+    )
+    return Sum(
+        F("total") - Coalesce(Subquery(refunded), ZERO),
+        filter=Q(status__in=Payment.REFUNDABLE_STATUSES),
+        output_field=models.DecimalField(**MONEY),
+    )
+
+
 class PaymentQuerySet(models.QuerySet):
     def with_customer(self):
         return self.select_related("customer__user")
@@ -83,25 +102,14 @@ class PaymentQuerySet(models.QuerySet):
 
         Grouped by `group_by` (payment fields such as "currency"), keyed by tuples of their values.
         """
-        kept = self.filter(
-            status__in=[Payment.Status.COMPLETED, Payment.Status.PARTIALLY_REFUNDED]
-        ).order_by()
         totals = {
             tuple(row[:-1]): row[-1]
-            for row in kept.values(*group_by)
-            .annotate(sum=Sum("total"))
+            for row in self.filter(status__in=Payment.REFUNDABLE_STATUSES)
+            .order_by()
+            .values(*group_by)
+            .annotate(sum=kept_sum())
             .values_list(*group_by, "sum")
         }
-        refunded = (
-            Refund.objects.filter(payment__in=kept, status=Refund.Status.SUCCEEDED)
-            .order_by()
-            .values(*(f"payment__{name}" for name in group_by))
-            .annotate(sum=Sum("amount"))
-            .values_list(*(f"payment__{name}" for name in group_by), "sum")
-        )
-        for row in refunded:
-            key = tuple(row[:-1])
-            totals[key] = totals.get(key, ZERO) - row[-1]
         # SQLite's SUM drops the trailing zeros of money; put the cents back.
         return {key: amount.quantize(CENT) for key, amount in totals.items()}
 

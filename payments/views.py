@@ -4,7 +4,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from network_admin.pagination import SortKey, capped_counts
 from network_admin.preferences import keyset_page
 from payments import services
 from payments.forms import LineItemForm, PaymentForm, PaymentListForm, RefundForm
-from payments.models import Payment, Refund, currency_decimals
+from payments.models import ZERO, Payment, Refund, currency_decimals
 
 PER_PAGE = 50
 COUNT_CAP = 10_000
@@ -98,8 +98,12 @@ def _add_errors(form, error: ValidationError) -> None:
 def _render_page(request, payment: Payment, *, editing=None, **forms):
     """The payment page; `forms` replaces any of its forms with a bound one showing errors."""
     lines = list(payment.line_items.all())
+    # Prefetched, so the refunded total and the delete rule below read them without a query.
+    prefetch_related_objects([payment], "refunds")
     refunds = list(payment.refunds.all())
-    refunded = payment.refunded_total()
+    refunded = sum(
+        (refund.amount for refund in refunds if refund.status != Refund.Status.FAILED), ZERO
+    )
     refundable = payment.total - refunded
     editing = next((line for line in lines if str(line.pk) == str(editing)), None)
     ctx = {

@@ -61,8 +61,8 @@ def test_dashboard_shows_the_network_counts(admin_client):
 
 def test_dashboard_uses_few_queries(admin_client, django_assert_max_num_queries):
     EventFactory.create_batch(12)
-    # Session, user and the two permission lookups, then the counts and the recent events.
-    with django_assert_max_num_queries(8):
+    # Session, user and the permissions, then the counts and the recent events.
+    with django_assert_max_num_queries(7):
         response = admin_client.get("/")
     assert len(response.context["recent_events"]) == 10
 
@@ -362,7 +362,7 @@ def test_list_pages_use_the_same_number_of_queries_for_1_and_30_rows(
     with CaptureQueriesContext(connection) as one_row:
         admin_client.get(url)
     _populate_lists(29)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         response = admin_client.get(url)
     with CaptureQueriesContext(connection) as thirty_rows:
         admin_client.get(url)

@@ -71,8 +71,9 @@ def test_search_finds_customers_by_reference_and_login_ip(admin_client):
     "typed", ["%", "_", "'", "\\", "a" * 10_000, "ada\x00", "' OR 1=1 --", "🙂", "\u202eada"]
 )
 def test_hostile_search_text_gets_a_sensible_page(admin_client, typed):
-    CustomerFactory(user__first_name="Ada")
-    CustomerFactory(user__first_name="Grace")
+    # Fixed companies: a random one ("Adams Ltd") could contain the searched word.
+    CustomerFactory(user__first_name="Ada", company_name="Engines")
+    CustomerFactory(user__first_name="Grace", company_name="Compilers")
     response = admin_client.get(URL, {"q": typed})
     assert response.status_code == 200
     assert len(response.context["page"].rows) <= 1
@@ -186,8 +187,8 @@ def test_the_list_runs_the_same_queries_whatever_the_page_size(
         MembershipFactory(customer=customer)
         LoginRecordFactory(customer=customer)
     for view in ("grid", "list"):
-        # Session, user, two permission lookups, the tab counts, the page of customers.
-        with django_assert_max_num_queries(6):
+        # Session, user, the permissions, the tab counts, the page of customers.
+        with django_assert_max_num_queries(5):
             response = admin_client.get(URL, {"view": view, "per_page": "50"})
         assert len(response.context["page"].rows) == rows
 

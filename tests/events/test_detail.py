@@ -152,6 +152,6 @@ def test_the_page_uses_a_fixed_number_of_queries(admin_client, django_assert_max
     event = EventFactory(
         object_type="payment", object_id=payment.pk, customer_id=payment.customer_id
     )
-    # Session, user, two permission lookups, the event with its object check and customer.
-    with django_assert_max_num_queries(5):
+    # Session, user, the permissions, the event with its object check and customer.
+    with django_assert_max_num_queries(4):
         assert detail(admin_client, event).status_code == 200

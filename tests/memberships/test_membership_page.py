@@ -120,7 +120,7 @@ def test_the_page_uses_as_many_queries_for_few_related_rows_as_for_many(
     for _ in range(15):
         add_related_rows()
     assert queries() == few
-    assert few <= 15
+    assert few <= 11
 
 
 def test_saving_records_one_event_with_each_changed_field(admin_client, gold_membership):
@@ -291,7 +291,7 @@ def test_support_agents_cannot_change_a_membership(agent_client, gold_membership
     assert response.status_code == 403
     gold_membership.refresh_from_db()
     assert gold_membership.amount == Decimal("29.00")
-    assert not Event.objects.exists()
+    assert not Event.objects.exclude(action="auth.permission_denied").exists()
 
 
 @pytest.mark.parametrize(
