@@ -294,10 +294,13 @@ def schema_checks() -> set[tuple]:
         return set(cursor.fetchall())
 
 
+# Skipped by marker, not in the body: the serialized rollback's setup must not run elsewhere.
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL only: elsewhere batches are written in the calling thread.",
+)
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_big_first_load_on_postgresql_writes_in_a_thread_and_restores_checks(monkeypatch):
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only: elsewhere batches are written in the calling thread.")
     monkeypatch.setattr(seed_demo, "SUSPEND_CHECKS_FROM", 10)
     checks = schema_checks()
 
