@@ -1,12 +1,12 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models.utils import get_blank_choice_label
 from django.forms.models import fields_for_model, model_to_dict
 from django.utils.translation import gettext_lazy as _
 
 from customers.forms import clean_search_text
 from customers.models import Customer
-from memberships.models import Membership, Product
+from memberships.models import Membership, MembershipProducts, Product
 from memberships.services import DELETE_SITES, DETACH_SITES
 
 
@@ -231,9 +231,26 @@ class MembershipAddForm(forms.Form):
         }
 
 
+class ProductChoiceField(forms.ChoiceField):
+    """A choice among products the view has already loaded, so that the pickers of a page share
+    one query, and a choice is checked against the same list rather than looked up again."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.offer([])
+
+    def offer(self, products: list[Product]) -> None:
+        self.products = {str(product.pk): product for product in products}
+        self.choices = [("", get_blank_choice_label())] + [
+            (pk, str(product)) for pk, product in self.products.items()
+        ]
+
+    def clean(self, value) -> Product | None:
+        return self.products.get(super().clean(value))
+
+
 class PlanChangeForm(forms.Form):
-    plan = forms.ModelChoiceField(
-        queryset=Product.objects.plans(),
+    plan = ProductChoiceField(
         label=_("Plan"),
         error_messages={"invalid_choice": NOT_A_PLAN},
     )
@@ -241,17 +258,15 @@ class PlanChangeForm(forms.Form):
         required=False, label=_("Also take the new plan's price and billing period")
     )
 
-    def __init__(self, data=None, *, membership: Membership, **kwargs):
+    def __init__(
+        self, data=None, *, membership: Membership, products: MembershipProducts, **kwargs
+    ):
         super().__init__(data, initial={"plan": membership.plan_id}, **kwargs)
-        # A deactivated plan can't be chosen any more, but the current one stays selectable.
-        self.fields["plan"].queryset = Product.objects.plans().filter(
-            Q(active=True) | Q(pk=membership.plan_id)
-        )
+        self.fields["plan"].offer(products.plans)
 
 
 class AddonForm(forms.Form):
-    product = forms.ModelChoiceField(
-        queryset=Product.objects.addons(),
+    product = ProductChoiceField(
         label=_("Package or service"),
         error_messages={
             "invalid_choice": _("Choose an active package or service; plans can't be add-ons.")
@@ -259,13 +274,9 @@ class AddonForm(forms.Form):
     )
     quantity = QuantityField()
 
-    def __init__(self, data=None, *, membership: Membership, **kwargs):
+    def __init__(self, data=None, *, products: MembershipProducts, **kwargs):
         super().__init__(data, **kwargs)
-        # A deactivated product can't be added any more, but one the membership has can be
-        # re-counted.
-        self.fields["product"].queryset = Product.objects.addons().filter(
-            Q(active=True) | Q(pk__in=membership.addon_lines.values("product"))
-        )
+        self.fields["product"].offer(products.addons)
 
 
 class AddonRemoveForm(forms.Form):

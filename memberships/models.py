@@ -1,9 +1,12 @@
+from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +39,44 @@ class ProductQuerySet(models.QuerySet):
 
     def active(self):
         return self.filter(active=True)
+
+    def for_membership(self, membership: "Membership") -> "MembershipProducts":
+        """The products the membership page shows and offers for `membership`, in one query."""
+        plan_type = Product.Type.PLAN
+        line = MembershipAddon.objects.filter(membership=membership, product=OuterRef("pk"))
+        products = (
+            self.annotate(
+                line_id=Subquery(line.values("pk")),
+                line_quantity=Subquery(line.values("quantity")),
+            )
+            # A deactivated product can't be chosen any more, but the membership keeps its
+            # plan and can re-count its add-ons.
+            .filter(
+                Q(active=True)
+                | Q(type=plan_type, pk=membership.plan_id)
+                | (~Q(type=plan_type) & Q(line_id__isnull=False))
+            )
+            # The order the add-on lines are listed in; the pickers are sorted from it.
+            .order_by("name", "line_id", "pk")
+        )
+        return MembershipProducts(
+            plans=[product for product in products if product.type == plan_type],
+            # Packages before services, as in the catalogue (the sort keeps the names' order).
+            addons=sorted(
+                (product for product in products if product.type != plan_type),
+                key=attrgetter("type"),
+            ),
+            lines=[
+                MembershipAddon(
+                    pk=product.line_id,
+                    membership=membership,
+                    product=product,
+                    quantity=product.line_quantity,
+                )
+                for product in products
+                if product.line_id is not None
+            ],
+        )
 
 
 class Product(models.Model):
@@ -245,10 +286,34 @@ class Membership(models.Model):
     def addon_quantities(self) -> dict[Product, int]:
         return {line.product: line.quantity for line in self.addon_lines.select_related("product")}
 
-    def total_paid(self) -> dict[str, Decimal]:
-        """Money kept per currency from this membership's payments, after refunds."""
-        totals = self.payments.net_totals("currency")
-        return {currency: amount for (currency,), amount in sorted(totals.items())}
+    def newest_payments_and_total_paid(self, count: int) -> tuple[list, dict[str, Decimal]]:
+        """The newest `count` payments, and the money kept per currency from all of them after
+        refunds (as `net_totals` counts it), in one query.
+
+        Window functions give each payment its currency's total; beside the newest payments the
+        query returns the newest one of each currency, so that every currency's total arrives
+        even when none of its payments is among the newest.
+        """
+        # Imported here: the payments app's models import this module.
+        from payments.models import CENT, kept_sum
+
+        newest = [F("created_at").desc(), F("id").desc()]
+        rows = (
+            self.payments.annotate(
+                currency_kept=Window(kept_sum(), partition_by=F("currency")),
+                rank=Window(RowNumber(), order_by=newest),
+                rank_in_currency=Window(RowNumber(), partition_by=F("currency"), order_by=newest),
+            )
+            .filter(Q(rank__lte=count) | Q(rank_in_currency=1))
+            .order_by(*newest)
+        )
+        # A currency with no payment that took money has no total (SUM of nothing is NULL).
+        # SQLite's SUM drops the trailing zeros of money; quantizing puts the cents back.
+        totals = {row.currency: row.currency_kept for row in rows if row.currency_kept is not None}
+        return (
+            [row for row in rows if row.rank <= count],
+            {currency: totals[currency].quantize(CENT) for currency in sorted(totals)},
+        )
 
     def audit_events(self):
         """The events about this membership, newest first."""
@@ -270,3 +335,12 @@ class MembershipAddon(models.Model):
 
     def __str__(self):
         return f"{self.product} × {self.quantity}"
+
+
+@dataclass(frozen=True)
+class MembershipProducts:
+    """What the membership page shows and offers of the catalogue."""
+
+    plans: list[Product]  # the plans the membership can change to, its own among them
+    addons: list[Product]  # the packages and services it can be given or re-count
+    lines: list[MembershipAddon]  # its add-ons, by product name

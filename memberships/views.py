@@ -24,7 +24,7 @@ from memberships.forms import (
     ProductListForm,
     TransferForm,
 )
-from memberships.models import Membership, Product
+from memberships.models import Membership, MembershipProducts, Product
 from network_admin.access import staff_permission_required
 from network_admin.pagination import SortKey
 from network_admin.preferences import keyset_page
@@ -154,25 +154,30 @@ def membership_add(request):
     return render(request, "memberships/membership_add.html", ctx)
 
 
-def _render_detail(request, membership: Membership, **bound_forms):
-    """The membership page; `bound_forms` are the ones just posted, shown with their errors."""
+def _render_detail(
+    request, membership: Membership, products: MembershipProducts | None = None, **bound_forms
+):
+    """The membership page; `bound_forms` are the ones just posted, shown with their errors,
+    and `products` what they offered (loaded here when not given)."""
+    if products is None:
+        products = Product.objects.for_membership(membership)
     can_change = request.user.has_perm("memberships.change_membership")
     form = bound_forms.get("form") or MembershipForm(instance=membership)
     if not can_change:
         form.disable()
+    payments, total_paid = membership.newest_payments_and_total_paid(BLOCK_ROWS)
     ctx = {
         "section": "memberships",
         "membership": membership,
         "can_change": can_change,
         "form": form,
-        "plan_form": bound_forms.get("plan_form") or PlanChangeForm(membership=membership),
-        "addon_form": bound_forms.get("addon_form") or AddonForm(membership=membership),
+        "plan_form": bound_forms.get("plan_form")
+        or PlanChangeForm(membership=membership, products=products),
+        "addon_form": bound_forms.get("addon_form") or AddonForm(products=products),
         "transfer_form": TransferForm(membership=membership),
-        "addon_lines": membership.addon_lines.select_related("product").order_by(
-            "product__name", "pk"
-        ),
-        "total_paid": membership.total_paid(),
-        "payments": membership.payments.all()[:BLOCK_ROWS],
+        "addon_lines": products.lines,
+        "total_paid": total_paid,
+        "payments": payments,
         "payment_count": membership.payment_count,
         "sites": membership.sites.all()[:BLOCK_ROWS],
         "site_count": membership.site_count,
@@ -232,7 +237,8 @@ def membership_make_lifetime(request, pk):
 @require_POST
 def membership_change_plan(request, pk):
     membership = _membership_or_404(pk)
-    form = PlanChangeForm(request.POST, membership=membership)
+    products = Product.objects.for_membership(membership)
+    form = PlanChangeForm(request.POST, membership=membership, products=products)
     if form.is_valid():
         plan = form.cleaned_data["plan"]
         values = {"plan": plan}
@@ -248,7 +254,7 @@ def membership_change_plan(request, pk):
         if error is None:
             return redirect("memberships:detail", pk=membership.pk)
         _show_errors(form, error)
-    return _render_detail(request, membership, plan_form=form)
+    return _render_detail(request, membership, products, plan_form=form)
 
 
 def _set_addons(request, membership: Membership, addons: dict) -> ValidationError | None:
@@ -271,7 +277,8 @@ def _set_addons(request, membership: Membership, addons: dict) -> ValidationErro
 def membership_addon_set(request, pk):
     """Add a package or service, or change how many of it the membership has."""
     membership = _membership_or_404(pk)
-    form = AddonForm(request.POST, membership=membership)
+    products = Product.objects.for_membership(membership)
+    form = AddonForm(request.POST, products=products)
     if form.is_valid():
         addons = membership.addon_quantities()
         addons[form.cleaned_data["product"]] = form.cleaned_data["quantity"]
@@ -279,7 +286,7 @@ def membership_addon_set(request, pk):
         if error is None:
             return redirect("memberships:detail", pk=membership.pk)
         _show_errors(form, error)
-    return _render_detail(request, membership, addon_form=form)
+    return _render_detail(request, membership, products, addon_form=form)
 
 
 @staff_permission_required("memberships.change_membership")

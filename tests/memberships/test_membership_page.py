@@ -99,28 +99,78 @@ def test_an_unknown_membership_is_not_found(admin_client):
     assert admin_client.get(reverse("memberships:detail", args=[999999])).status_code == 404
 
 
+def test_totals_count_every_payment_per_currency_though_the_block_shows_the_newest(
+    admin_client, gold_membership
+):
+    membership = gold_membership
+    created = timezone.now() - timedelta(days=30)
+
+    def payment(currency, amount, **fields):
+        nonlocal created
+        created += timedelta(hours=1)
+        return PaymentFactory(
+            customer=membership.customer,
+            membership=membership,
+            currency=currency,
+            created_at=created,
+            lines=[Decimal(amount)],
+            **fields,
+        )
+
+    # Older than the ten newest payments: their totals count all the same.
+    payment("EUR", "10.10")
+    refunded = payment("EUR", "20.00")
+    RefundFactory(payment=refunded, amount=Decimal("5.00"))
+    Payment.objects.filter(pk=refunded.pk).update(status=Payment.Status.PARTIALLY_REFUNDED)
+    # A payment that took no money adds no currency.
+    payment("GBP", "99.00", status=Payment.Status.PENDING)
+    newest = [payment("USD", "5.05") for _ in range(12)][::-1]
+
+    response = admin_client.get(url(membership))
+    page = response.content.decode()
+
+    assert response.context["total_paid"] == {"EUR": Decimal("25.10"), "USD": Decimal("60.60")}
+    assert '25.10 <span class="currency">EUR</span>' in page
+    assert '60.60 <span class="currency">USD</span>' in page
+    assert "GBP" not in page
+    assert list(response.context["payments"]) == newest[:10]
+    assert "Newest 10 of 15" in page
+
+
+def test_a_membership_without_payments_shows_nothing_paid_in_its_currency(
+    admin_client, gold_membership
+):
+    response = admin_client.get(url(gold_membership))
+    assert response.context["total_paid"] == {}
+    assert '0.00 <span class="currency">USD</span>' in response.content.decode()
+
+
 def test_the_page_uses_as_many_queries_for_few_related_rows_as_for_many(
     admin_client, gold_membership
 ):
     membership = gold_membership
 
-    def queries() -> int:
+    def queries() -> list[str]:
         with CaptureQueriesContext(connection) as captured:
             assert admin_client.get(url(membership)).status_code == 200
-        return len(captured)
+        return [query["sql"] for query in captured]
 
-    def add_related_rows():
+    def add_related_rows(currency="USD"):
         MembershipAddonFactory(membership=membership)
-        PaymentFactory(customer=membership.customer, membership=membership)
+        PaymentFactory(customer=membership.customer, membership=membership, currency=currency)
         SiteFactory(customer=membership.customer, membership=membership)
         EventFactory(object_type="membership", object_id=membership.pk)
 
     add_related_rows()
     few = queries()
-    for _ in range(15):
-        add_related_rows()
-    assert queries() == few
-    assert few <= 11
+    # 30 of each, in three currencies, with as many add-on products in the catalogue.
+    for number in range(29):
+        add_related_rows(currency=["USD", "EUR", "GBP"][number % 3])
+    many = queries()
+    # Session, user with permissions, membership, products with the add-on lines, payments with
+    # the totals, sites, events.
+    assert len(few) <= 7, "\n".join(few)
+    assert len(many) == len(few), "\n".join(many)
 
 
 def test_saving_records_one_event_with_each_changed_field(admin_client, gold_membership):

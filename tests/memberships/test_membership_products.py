@@ -159,3 +159,18 @@ def test_the_plan_select_offers_active_plans_and_the_current_one(admin_client, c
     assert "Fresh plan</option>" in page
     assert "Retired plan</option>" in page
     assert "Hidden plan" not in page
+
+
+def test_the_addon_select_offers_active_addons_and_the_ones_the_membership_has(
+    admin_client, gold_membership, catalog
+):
+    kept = ProductFactory(name="Legacy", type="service", active=False)
+    MembershipAddonFactory(membership=gold_membership, product=kept)
+    ProductFactory(name="Retired", type="package", active=False)
+    response = admin_client.get(reverse("memberships:detail", args=[gold_membership.pk]))
+    plans = [str(label) for _, label in response.context["plan_form"]["plan"].field.choices]
+    addons = [str(label) for _, label in response.context["addon_form"]["product"].field.choices]
+    # Packages before services, each by name, as in the catalogue.
+    assert addons[1:] == ["Backup", "Legacy", "SEO"]
+    assert plans[1:] == ["Gold"]
+    assert [line.product.name for line in response.context["addon_lines"]] == ["Legacy"]
