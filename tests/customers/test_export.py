@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from customers import exports
 from customers.exports import COLUMNS, spreadsheet_safe
 from events.models import Event
 from payments.models import Payment
@@ -55,7 +56,56 @@ def test_export_streams_every_column_for_each_customer(admin_client):
     assert row["Memberships"] == "2"
     assert row["Membership references"].split() == [first.reference, second.reference]
     assert row["Total spent"] == "USD 70.00"
+    assert row["Last login"] == ada.last_login.isoformat()
     assert row["Last IP"] == "203.0.113.5"
+    assert row["Created"] == ada.created_at.isoformat()
+
+
+def test_export_of_a_customer_with_nothing_and_one_paying_in_two_currencies(admin_client):
+    quiet = CustomerFactory(country="", last_login=None)
+    payer = CustomerFactory()
+    PaymentFactory(customer=payer, currency="USD", lines=[Decimal("70.00")])
+    PaymentFactory(customer=payer, currency="EUR", lines=[Decimal("12.00")])
+    PaymentFactory(customer=payer, currency="EUR", lines=[Decimal("0.50")])
+    PaymentFactory(customer=payer, currency="GBP", status=Payment.Status.PENDING)
+
+    rows = {row["ID"]: row for row in rows_of(admin_client.get(URL))}
+
+    assert rows[str(payer.pk)]["Total spent"] == "EUR 12.50; USD 70.00"
+    row = rows[str(quiet.pk)]
+    empty = ["Country", "Membership references", "Total spent", "Last login", "Last IP"]
+    assert [row[column] for column in empty] == [""] * len(empty)
+    assert row["Memberships"] == "0"
+
+
+def test_export_gives_each_customer_their_own_data_across_chunks(admin_client, monkeypatch):
+    # Chunks of two, and customers the tab leaves out between the exported ones.
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    expected = {}
+    for number in range(6):
+        customer = CustomerFactory(vip=number % 2 == 0)
+        membership = MembershipFactory(customer=customer)
+        PaymentFactory(customer=customer, lines=[Decimal(f"{10 + number}.00")])
+        LoginRecordFactory(customer=customer, ip_address=f"203.0.113.{number}")
+        if customer.vip:
+            expected[customer.reference] = [
+                membership.reference,
+                f"USD {10 + number}.00",
+                f"203.0.113.{number}",
+            ]
+
+    rows = rows_of(admin_client.get(URL, {"tab": "vip"}))
+
+    assert {
+        row["Reference"]: [row["Membership references"], row["Total spent"], row["Last IP"]]
+        for row in rows
+    } == expected
+    assert [int(row["ID"]) for row in rows] == sorted(int(row["ID"]) for row in rows)
+
+
+def test_export_without_customers_is_the_header_alone(admin_client):
+    text = b"".join(admin_client.get(URL).streaming_content).decode()
+    assert text == ",".join(COLUMNS) + "\r\n"
 
 
 def test_export_honours_tab_and_search(admin_client):
