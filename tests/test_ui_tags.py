@@ -1,0 +1,80 @@
+"""The markup tags list rows use instead of includes: same output a user relies on, escaped."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.utils import timezone, translation
+
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def render(source: str, **context) -> str:
+    return Template("{% load ui customer_ui %}" + source).render(Context(context))
+
+
+def test_a_badge_always_carries_its_text_and_escapes_it():
+    assert render("{% badge 'vip' label %}", label="<b>VIP</b>") == (
+        '<span class="badge badge-vip">&lt;b&gt;VIP&lt;/b&gt;</span>'
+    )
+    assert render("{% badge status %}", status="failed") == (
+        '<span class="badge badge-failed">failed</span>'
+    )
+
+
+def test_money_has_two_decimals_grouped_and_its_currency():
+    html = render("{% money amount 'USD' %}", amount=Decimal("1234.5"))
+    assert html == '<span class="money">1,234.50 <span class="currency">USD</span></span>'
+
+
+def test_money_is_grouped_as_the_language_does():
+    with translation.override("id"):
+        assert "1.234,50" in render("{% money amount 'IDR' %}", amount=Decimal("1234.5"))
+
+
+def test_time_ago_is_relative_with_the_exact_time_on_hover():
+    when = timezone.now() - timedelta(minutes=3)
+    html = render("{% time_ago when %}", when=when)
+    assert "3\xa0minutes ago" in html
+    assert f'datetime="{timezone.localtime(when).isoformat()}"' in html
+    assert 'title="' in html
+
+
+def test_calendar_date_shows_the_day_and_the_exact_time_on_hover():
+    html = render("{% calendar_date when %}", when=datetime(2026, 3, 4, 15, 30, tzinfo=UTC))
+    assert ">March 4, 2026</time>" in html
+    assert 'title="March 4, 2026, 3:30 p.m."' in html
+
+
+def test_a_reference_is_selectable_with_a_copy_button():
+    html = render("{% reference code %}", code="ABCD234567")
+    assert '<code class="ref">ABCD234567</code>' in html and 'data-copy="ABCD234567"' in html
+
+
+def test_last_login_says_online_else_when_else_never():
+    online = CustomerFactory(last_seen=timezone.now())
+    assert "Online" in render("{% last_login c %}", c=online)
+    seen_before = CustomerFactory(last_seen=None, last_login=timezone.now() - timedelta(days=2))
+    assert "2\xa0days ago" in render("{% last_login c %}", c=seen_before)
+    assert (
+        render("{% last_login c %}", c=CustomerFactory(last_seen=None, last_login=None)) == "Never"
+    )
+
+
+@pytest.mark.parametrize("role, shown", [("network_admin", True), ("support_agent", False)])
+def test_the_switch_to_button_shows_only_for_admins_who_may_switch(request, role, shown):
+    web_request = RequestFactory().get("/customers/")
+    web_request.user = request.getfixturevalue(role)
+    customer = CustomerFactory(user__first_name="Ada", user__last_name="Lovelace")
+    html = render(
+        "{% switch_to_button c %}", c=customer, request=web_request, csrf_token="token-123"
+    )
+    assert ("Switch to" in html) is shown
+    if shown:
+        assert f'action="/customers/{customer.pk}/switch-to/"' in html
+        assert 'name="csrfmiddlewaretoken" value="token-123"' in html
+        assert "Ada Lovelace" in html
