@@ -1,5 +1,7 @@
 """Changing a site's membership to another customer's moves the site: confirmed first."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -36,8 +38,9 @@ def test_joining_another_customers_membership_asks_first_and_changes_nothing(
     assert grace_membership.reference in page
     assert f'action="{transfer_url(site)}"' in page
     assert "No, take me back" in page and "Yes, move the site" in page
-    # What the admin typed travels with the confirmation.
-    assert 'name="title" value="Grace&#x27;s blog"' in page
+    # What the admin typed travels with the confirmation (escaped: Django writes &#x27;, the
+    # form widgets' Jinja2 templates &#39;).
+    assert re.search(r'name="title" value="Grace&#(x27|39);s blog"', page)
     assert "Your other changes are saved with the move: Title." in page
     site.refresh_from_db()
     assert (site.title, site.customer.name) == ("Ada's blog", "Ada Lovelace")
