@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.functional import cached_property
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -241,7 +242,7 @@ class Event(models.Model):
         """The object was deleted (known only on querysets annotated `with_object_exists`)."""
         return self.object_type in OBJECT_PAGES and not getattr(self, "object_exists", True)
 
-    @property
+    @cached_property
     def object_url(self) -> str:
         """The page of the object this event is about; "" when it is gone or has no page."""
         if self.object_id is None or self.object_is_gone:

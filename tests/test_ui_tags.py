@@ -8,7 +8,7 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.utils import timezone, translation
 
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +78,33 @@ def test_the_switch_to_button_shows_only_for_admins_who_may_switch(request, role
         assert f'action="/customers/{customer.pk}/switch-to/"' in html
         assert 'name="csrfmiddlewaretoken" value="token-123"' in html
         assert "Ada Lovelace" in html
+
+
+@pytest.mark.parametrize(
+    "amount, recurring, duration, unit, text",
+    [
+        (
+            Decimal("29"),
+            True,
+            1,
+            "month",
+            'USD</span></span> <span class="muted">every month</span>',
+        ),
+        (Decimal("29"), True, 3, "month", "every 3 months"),
+        (Decimal("5"), False, 1, "month", "one time"),
+        (Decimal("0"), True, 1, "year", "Free"),
+    ],
+)
+def test_a_price_says_how_often_it_is_paid(amount, recurring, duration, unit, text):
+    product = ProductFactory.build(
+        amount=amount, currency="USD", recurring=recurring, duration=duration, duration_unit=unit
+    )
+    assert text in render("{% price product %}", product=product)
+
+
+def test_a_price_is_translated():
+    product = ProductFactory.build(
+        amount=Decimal("9"), recurring=True, duration=2, duration_unit="week"
+    )
+    with translation.override("id"):
+        assert "setiap 2 minggu" in render("{% price product %}", product=product)

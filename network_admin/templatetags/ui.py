@@ -12,6 +12,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 register = template.Library()
 
@@ -39,14 +40,15 @@ def time_ago(when):
 
 
 @register.simple_tag
-def calendar_date(when):
-    """The date of `when`, with the exact date and time on hover."""
+def calendar_date(when, shown="DATE_FORMAT"):
+    """The date of `when` (or another of the language's formats), with the exact date and time
+    on hover."""
     local = timezone.localtime(when)
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         local.isoformat(),
         formats.date_format(local, "DATETIME_FORMAT"),
-        formats.date_format(local, "DATE_FORMAT"),
+        formats.date_format(local, shown),
     )
 
 
@@ -57,6 +59,32 @@ def money(amount, currency):
         '<span class="money">{} <span class="currency">{}</span></span>',
         floatformat(amount, "2g"),
         currency,
+    )
+
+
+def _billing_cycle(duration: int, unit: str) -> str:
+    """ "every month", "every 3 months"…"""
+    plurals = {
+        "day": ngettext("every day", "every %(counter)s days", duration),
+        "week": ngettext("every week", "every %(counter)s weeks", duration),
+        "month": ngettext("every month", "every %(counter)s months", duration),
+        "year": ngettext("every year", "every %(counter)s years", duration),
+    }
+    return plurals.get(unit, "") % {"counter": duration}
+
+
+@register.simple_tag
+def price(priced):
+    """What a product or membership costs over time: "29.00 USD every month", "… one time", or
+    "Free". `priced` has amount, currency, recurring, duration and duration_unit."""
+    if not priced.amount:
+        return _("Free")
+    return format_html(
+        '{} <span class="muted">{}</span>',
+        money(priced.amount, priced.currency),
+        _billing_cycle(priced.duration, priced.duration_unit)
+        if priced.recurring
+        else _("one time"),
     )
 
 
