@@ -29,9 +29,11 @@ from network_admin.access import staff_permission_required
 from network_admin.pagination import SortKey
 from network_admin.preferences import keyset_page
 
-PER_PAGE = 50
-# Tab counts stop here: past it a tab says "10,000+" instead of counting millions of rows.
-COUNT_CAP = 10_000
+# As many rows as WordPress's list screens show (20) and then some; ?per_page= asks for more.
+PER_PAGE = 25
+# Tab counts stop here: past it a tab says "1,000+" instead of counting millions of rows (each
+# tab's count reads at most this many index entries).
+COUNT_CAP = 1_000
 # How many rows the membership page and the confirmation pages show of each related list.
 BLOCK_ROWS = 10
 NEWEST_FIRST = [SortKey("created_at", descending=True), SortKey("id", descending=True)]

@@ -10,7 +10,7 @@ from operator import attrgetter
 
 from django.core import signing
 from django.db import connections
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 CURSOR_SALT = "network_admin.pagination"
 FIRST, AFTER, BEFORE, LAST = "first", "after", "before", "last"
@@ -122,7 +122,9 @@ def paginate(queryset: QuerySet, keys: list[SortKey], *, size: int, direction: s
     return page
 
 
-COUNT_CAP = 10_000
+# Exact counts up to here. Each count reads at most this many index entries per tab (on every
+# page view), so it is small: 10,000 cost ~1.5 ms per tab on PostgreSQL, 1,000 ~0.2 ms.
+COUNT_CAP = 1_000
 
 
 def count_each(queryset: QuerySet, subsets: dict[str, Q], *, limit: int | None = None):
@@ -159,6 +161,32 @@ def capped_counts(
         key: (max(estimates[key], count), True) if key in estimates else (count, False)
         for key, count in counts.items()
     }
+
+
+def sampled_counts(
+    queryset: QuerySet, subsets: dict[str, Q], *, cap: int = COUNT_CAP
+) -> dict[str, tuple[int, bool]]:
+    """`capped_counts` for a queryset that is costly to read, such as a text search: every
+    subset is counted in one read of at most `cap` + 1 of its rows.
+
+    When the queryset has no more rows than `cap`, those counts are exact. Otherwise (PostgreSQL)
+    they are the planner's estimates, never less than what the read saw. Returns
+    {key: (count, is_estimate)}.
+    """
+    if connections[queryset.db].vendor != "postgresql":
+        return capped_counts(queryset, subsets, cap=cap)
+    seen = queryset.order_by()[: cap + 1].aggregate(
+        **{key: Count("pk", filter=condition or None) for key, condition in subsets.items()},
+        **{_ALL_SEEN: Count("pk")},
+    )
+    if seen.pop(_ALL_SEEN) <= cap:
+        return {key: (count, False) for key, count in seen.items()}
+    estimates = _estimates(queryset, subsets)
+    return {key: (max(estimates[key], count), True) for key, count in seen.items()}
+
+
+# The sample's own row count, beside the subsets' (a name no caller's subset can have).
+_ALL_SEEN = "__all_seen"
 
 
 def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:

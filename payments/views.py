@@ -21,8 +21,9 @@ from payments import services
 from payments.forms import LineItemForm, PaymentForm, PaymentListForm, RefundForm
 from payments.models import ZERO, Payment, Refund, currency_decimals
 
-PER_PAGE = 50
-COUNT_CAP = 10_000
+# As many rows as WordPress's list screens show (20) and then some; ?per_page= asks for more.
+PER_PAGE = 25
+COUNT_CAP = 1_000
 NEWEST_FIRST = [SortKey("created_at", descending=True), SortKey("id", descending=True)]
 PAGE_EVENTS = 10
 

@@ -2,10 +2,20 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Customer
-from network_admin.pagination import AFTER, BEFORE, FIRST, LAST, SortKey, capped_count, paginate
+from network_admin.pagination import (
+    AFTER,
+    BEFORE,
+    FIRST,
+    LAST,
+    SortKey,
+    capped_count,
+    paginate,
+    sampled_counts,
+)
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +103,24 @@ def test_capped_count_estimates_beyond_the_cap_on_postgresql(customers):
     count, is_estimate = capped_count(Customer.objects.all(), cap=5)
     assert is_estimate
     assert count >= 6
+
+
+NEVER_LOGGED_IN = {"all": Q(), "never": Q(last_login__isnull=True)}
+
+
+def test_sampled_counts_are_exact_within_the_cap_from_one_query(
+    customers, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        counts = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=11)
+    assert counts == {"all": (11, False), "never": (4, False)}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_sampled_counts_estimate_beyond_the_cap_but_never_below_what_they_saw(
+    customers, django_assert_num_queries
+):
+    with django_assert_num_queries(2):
+        counts = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
+    assert counts["all"][1] and counts["never"][1]
+    assert counts["all"][0] >= 6 and counts["never"][0] >= 1

@@ -1,13 +1,20 @@
-"""The bits of a customer that every customer list row shows, rendered in Python (see
-network_admin/templatetags/ui.py for why)."""
+"""The customer list's cards and rows, and the bits of a customer other pages show, rendered in
+Python.
+
+The list shows up to 100 customers; through the template engine each card cost ~0.4 ms, most of
+it the engine's own work per variable and tag, not ours. As Django's admin does for its change
+list rows, the markup of one card or row is a format string here (every value escaped by
+format_html), and the templates keep the page around them.
+"""
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from customers.switching import may_switch
-from network_admin.templatetags.ui import badge, time_ago
+from network_admin.templatetags.ui import badge, calendar_date, time_ago
 
 register = template.Library()
 
@@ -50,3 +57,85 @@ def switch_to_button(context, customer):
 def customer_badge(customer):
     """VIP or Regular."""
     return badge("vip", _("VIP")) if customer.vip else badge("regular", _("Regular"))
+
+
+CARD = """<li class="card">
+  <div class="card-header customer-card-header">
+    <input type="checkbox" name="customers" value="{pk}" form="bulk-form" id="select-{pk}" class="select-box">
+    <label for="select-{pk}" class="visually-hidden">{select_label}</label>
+    <span class="avatar" aria-hidden="true">{initials}</span>
+    <div class="customer-card-title">
+      <a class="cell-title" href="{url}">{name}</a>
+      <span class="muted small">#{pk}</span>
+      <div class="muted small truncate">{email}</div>
+    </div>
+  </div>
+  <dl class="card-body facts-rows">
+    <div><dt>{last_login_label}</dt><dd>{last_login}</dd></div>
+    <div><dt>{since_label}</dt><dd>{since}</dd></div>
+    <div><dt>{memberships_label}</dt><dd><a href="{memberships_url}?customer={pk}">{memberships}</a></dd></div>
+  </dl>
+  <div class="card-footer cluster card-actions">
+    {badge}
+    <div class="cluster">
+      {switch_to}
+      <a class="btn btn-primary btn-sm" href="{url}">{manage_label}<span class="visually-hidden"> {name}</span></a>
+    </div>
+  </div>
+</li>"""  # noqa: E501 (markup)
+
+ROW = """<tr>
+  <td>
+    <input type="checkbox" name="customers" value="{pk}" form="bulk-form" id="select-{pk}">
+    <label for="select-{pk}" class="visually-hidden">{select_label}</label>
+  </td>
+  <td>
+    <div class="customer-cell">
+      <span class="avatar" aria-hidden="true">{initials}</span>
+      <div>
+        <a class="cell-title" href="{url}">{name}</a>
+        <span class="muted small">#{pk}</span>
+        <div class="cell-sub">{email}</div>
+      </div>
+    </div>
+  </td>
+  <td>{badge}</td>
+  <td class="nowrap">{last_login}</td>
+  <td class="nowrap">{since}</td>
+  <td class="num"><a href="{memberships_url}?customer={pk}">{memberships}</a></td>
+  <td class="nowrap"><div class="cluster row-actions">{switch_to}<a class="btn btn-primary btn-sm" href="{url}">{manage_label}<span class="visually-hidden"> {name}</span></a></div></td>
+</tr>"""  # noqa: E501 (markup)
+
+
+def _customer_values(context, customer) -> dict:
+    name = customer.name
+    return {
+        "pk": customer.pk,
+        "url": reverse("customers:detail", args=[customer.pk]),
+        "name": name,
+        "email": customer.email,
+        "initials": customer.initials,
+        "select_label": _("Select %(name)s") % {"name": name},
+        "last_login_label": _("Last login"),
+        "last_login": last_login(customer),
+        "since_label": _("Customer since"),
+        "since": calendar_date(customer.created_at),
+        "memberships_label": _("Memberships"),
+        "memberships_url": reverse("memberships:list"),
+        "memberships": intcomma(customer.membership_count),
+        "badge": customer_badge(customer),
+        "switch_to": switch_to_button(context, customer),
+        "manage_label": _("Manage"),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def customer_card(context, customer):
+    """One customer of the list's Cards view (`customer` from `with_membership_count()`)."""
+    return format_html(CARD, **_customer_values(context, customer))
+
+
+@register.simple_tag(takes_context=True)
+def customer_row(context, customer):
+    """One customer of the list's Rows view (`customer` from `with_membership_count()`)."""
+    return format_html(ROW, **_customer_values(context, customer))
