@@ -6,6 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_countries.widgets import LazySelect
 
 from customers.models import Customer, CustomField, Note, User
 from network_admin.preferences import VIEWS
@@ -158,6 +159,12 @@ class _InCustomerForm:
             field.widget.attrs["form"] = CUSTOMER_FORM_ID
 
 
+class CountrySelect(LazySelect):
+    """django-countries' select, rendered by a template that writes its 250 options inline."""
+
+    template_name = "network_admin/widgets/long_select.html"
+
+
 class CustomerForm(_InCustomerForm, forms.ModelForm):
     activate_pending_memberships = forms.BooleanField(
         required=False, label=_("Also activate pending memberships")
@@ -178,6 +185,7 @@ class CustomerForm(_InCustomerForm, forms.ModelForm):
 
     class Meta:
         model = Customer
+        widgets = {"country": CountrySelect}
         fields = [
             "vip",
             "email_verification",

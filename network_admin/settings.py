@@ -86,9 +86,8 @@ TEMPLATES = [
     },
 ]
 
-# Django's own form widget templates, rendered by Jinja2: a page's widgets (the billing country's
-# 250 options above all) took half the customer page's time through the Django template engine.
-FORM_RENDERER = "django.forms.renderers.Jinja2"
+# Forms render through Jinja2 (Django's own widget templates): see network_admin/renderers.py.
+FORM_RENDERER = "network_admin.renderers.FormRenderer"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
