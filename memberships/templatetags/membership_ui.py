@@ -1,0 +1,94 @@
+"""The membership list's rows, and a membership as other pages list it, rendered in Python.
+
+Through the template engine each row of the list cost ~0.5 ms, most of it the engine's own work
+per variable and tag, not ours. As Django's admin does for its change list rows, the markup of
+one row is a format string here (every value escaped by format_html), and the templates keep the
+page around them.
+"""
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from network_admin.templatetags.ui import badge, calendar_date, price
+
+register = template.Library()
+
+
+@register.simple_tag
+def membership_expiration(membership):
+    """When the membership ends, and how far off that is; "Lifetime" when it never does."""
+    if membership.expires_at is None:
+        return _("Lifetime")
+    return format_html(
+        '{} <span class="cell-sub">{}</span>',
+        calendar_date(membership.expires_at),
+        naturaltime(membership.expires_at),
+    )
+
+
+ROW = """<tr>
+  <td><a class="ref" href="{url}">{reference}</a></td>
+  <td>{badge}</td>
+  <td>
+    <a class="cell-title" href="{customer_url}">{customer_name}</a>
+    <span class="cell-sub">{customer_email}</span>
+  </td>
+  <td>{plan}</td>
+  <td class="price-cell">{price}</td>
+  <td class="nowrap">{expiration}</td>
+  <td class="nowrap">{created}</td>
+</tr>"""
+
+RELATED_ROW = """<li class="row">
+  <code class="ref">{reference}</code>
+  {badge}
+  <span class="row-main">{plan}</span>
+  <span class="row-fact">{price}</span>
+  <span class="row-fact muted">{expires}</span>
+  <a class="arrow" href="{url}" aria-label="{open_label}">→</a>
+</li>"""
+
+
+@register.simple_tag
+def membership_row(membership):
+    """One membership of the list (`membership` with select_related("customer__user", "plan"))."""
+    customer = membership.customer
+    return format_html(
+        ROW,
+        url=reverse("memberships:detail", args=[membership.pk]),
+        reference=membership.reference,
+        badge=badge(membership.status, membership.get_status_display()),
+        customer_url=reverse("customers:detail", args=[membership.customer_id]),
+        customer_name=customer.name,
+        customer_email=customer.email,
+        plan=membership.plan.name,
+        price=price(membership),
+        expiration=membership_expiration(membership),
+        created=calendar_date(membership.created_at),
+    )
+
+
+@register.simple_tag
+def membership_related_row(membership):
+    """One membership in a panel of related rows, such as the customer page's Memberships
+    (`membership` with select_related("plan"))."""
+    reference = membership.reference
+    if membership.expires_at is None:
+        expires = _("Lifetime")
+    else:
+        date = formats.date_format(timezone.localtime(membership.expires_at), "DATE_FORMAT")
+        expires = _("expires %(date)s") % {"date": date}
+    return format_html(
+        RELATED_ROW,
+        reference=reference,
+        badge=badge(membership.status, membership.get_status_display()),
+        plan=membership.plan.name,
+        price=price(membership),
+        expires=expires,
+        url=reverse("memberships:detail", args=[membership.pk]),
+        open_label=_("Open membership %(ref)s") % {"ref": reference},
+    )

@@ -1,0 +1,104 @@
+"""The payment list's rows, and a payment as other pages list it, rendered in Python.
+
+Through the template engine each row of the list cost ~0.4 ms, most of it the engine's own work
+per variable and tag, not ours. As Django's admin does for its change list rows, the markup of
+one row is a format string here (every value escaped by format_html), and the templates keep the
+page around them.
+"""
+
+from django import template
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from network_admin.templatetags.ui import badge, calendar_date, money
+
+register = template.Library()
+
+
+@register.simple_tag
+def payment_customer(payment):
+    """Who paid: the customer with a link, or the billing snapshot once the customer is deleted
+    (`payment` with select_related("customer__user"), as `with_customer()` gives)."""
+    if payment.customer_id:
+        customer = payment.customer
+        return format_html(
+            '<a class="cell-title" href="{}">{}</a>\n<span class="cell-sub">{}</span>',
+            reverse("customers:detail", args=[payment.customer_id]),
+            customer.name,
+            customer.email,
+        )
+    return format_html(
+        '<span class="cell-title">{}</span>\n<span class="cell-sub" title="{}">{}</span>',
+        payment.billing_name or _("Unknown"),
+        _("The customer is gone; the payment keeps the billing details of the deleted customer."),
+        _("Deleted customer"),
+    )
+
+
+ROW = """<tr>
+  <td>
+    <a class="ref" href="{url}">{reference}</a>
+    {invoice}
+  </td>
+  <td>{badge}</td>
+  <td>{customer}</td>
+  <td class="num">
+    {total}
+    <span class="cell-sub">{gateway}</span>
+  </td>
+  <td class="nowrap">{created}</td>
+</tr>"""
+
+RELATED_ROW = """<li class="row">
+  <code class="ref">{reference}</code>
+  {badge}
+  <span class="row-main">{total} <span class="muted small">{gateway}</span></span>
+  <span class="row-fact muted"><time datetime="{created_iso}">{created}</time></span>
+  <a class="arrow" href="{url}" aria-label="{open_label}">→</a>
+</li>"""
+
+
+def _invoice(payment):
+    if payment.invoice_number is None:
+        return ""
+    return format_html(
+        '<span class="cell-sub">{}</span>',
+        _("Invoice #%(number)s") % {"number": payment.invoice_number},
+    )
+
+
+@register.simple_tag
+def payment_row(payment):
+    """One payment of the list (`payment` from `with_customer()`)."""
+    return format_html(
+        ROW,
+        url=reverse("payments:detail", args=[payment.pk]),
+        reference=payment.reference,
+        invoice=_invoice(payment),
+        badge=badge(payment.status, payment.get_status_display()),
+        customer=payment_customer(payment),
+        total=money(payment.total, payment.currency),
+        gateway=payment.get_gateway_display() or _("No gateway"),
+        created=calendar_date(payment.created_at),
+    )
+
+
+@register.simple_tag
+def payment_related_row(payment):
+    """One payment in a panel of related rows (customer and membership pages); needs only the
+    payment's own fields."""
+    reference = payment.reference
+    created = timezone.localtime(payment.created_at)
+    return format_html(
+        RELATED_ROW,
+        reference=reference,
+        badge=badge(payment.status, payment.get_status_display()),
+        total=money(payment.total, payment.currency),
+        gateway=payment.get_gateway_display(),
+        created_iso=created.isoformat(),
+        created=formats.date_format(created, "DATE_FORMAT"),
+        url=reverse("payments:detail", args=[payment.pk]),
+        open_label=_("Open payment %(ref)s") % {"ref": reference},
+    )
