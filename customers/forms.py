@@ -5,7 +5,9 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 from django_countries.widgets import LazySelect
 
 from customers.models import Customer, CustomField, Note, User
@@ -163,6 +165,28 @@ class CountrySelect(LazySelect):
     """django-countries' select, rendered by a template that writes its 250 options inline."""
 
     template_name = "network_admin/widgets/long_select.html"
+
+    def use_required_attribute(self, initial):
+        # Django asks before it checks the field is required; answering for an optional field
+        # would translate and sort the 250 country names just to be ignored.
+        return self.is_required and super().use_required_attribute(initial)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        # The translated, sorted and escaped options were ~4 ms of every customer page, and the
+        # markup depends on nothing but the language and these arguments. A posted value that
+        # is no country is rendered, not kept, so the memo can't grow past the real countries.
+        attrs = self.build_attrs(self.attrs, attrs)
+        codes = tuple(self.format_value(value))
+        if any(code and code not in countries for code in codes):
+            return super().render(name, value, attrs, renderer)
+        key = (get_language(), name, codes, tuple(attrs.items()), self.is_required)
+        if key not in _rendered_country_selects:
+            _rendered_country_selects[key] = super().render(name, value, attrs, renderer)
+        return _rendered_country_selects[key]
+
+
+# One entry per language, country and field name in use: a few hundred at most.
+_rendered_country_selects: dict[tuple, str] = {}
 
 
 class CustomerForm(_InCustomerForm, forms.ModelForm):

@@ -275,3 +275,11 @@ def test_pending_to_verified_can_activate_pending_memberships(admin_client, cust
     pending.refresh_from_db()
     assert pending.status == Membership.Status.ACTIVE
     assert Customer.objects.get(pk=customer.pk).email_verification == "verified"
+
+
+def test_country_select_shows_each_customers_own_country(admin_client):
+    # The select's markup is memoized; a second customer must still get their own.
+    france, peru = CustomerFactory(country="FR"), CustomerFactory(country="PE")
+    assert '<option value="FR" selected>' in admin_client.get(url(france)).text
+    page = admin_client.get(url(peru)).text
+    assert '<option value="PE" selected>' in page and '<option value="FR">' in page
