@@ -7,6 +7,7 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.utils import timezone, translation
+from django_countries.fields import Country
 
 from tests.factories import CustomerFactory, ProductFactory
 
@@ -108,3 +109,9 @@ def test_a_price_is_translated():
     )
     with translation.override("id"):
         assert "setiap 2 minggu" in render("{% price product %}", product=product)
+
+
+def test_a_login_country_shows_its_flag_and_name_or_unknown():
+    html = render("{% country c %}", c=Country("ID"))
+    assert html == '<span class="country"><span aria-hidden="true">🇮🇩</span> Indonesia</span>'
+    assert render("{% country c %}", c=Country("")) == "Unknown"

@@ -139,3 +139,15 @@ def customer_card(context, customer):
 def customer_row(context, customer):
     """One customer of the list's Rows view (`customer` from `with_membership_count()`)."""
     return format_html(ROW, **_customer_values(context, customer))
+
+
+@register.simple_tag
+def country(code):
+    """A country by flag and name (the flag is decoration), or "Unknown"."""
+    if not code:
+        return _("Unknown")
+    return format_html(
+        '<span class="country"><span aria-hidden="true">{}</span> {}</span>',
+        code.unicode_flag,
+        code.name,
+    )
