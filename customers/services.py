@@ -211,6 +211,7 @@ def customers_exported(*, actor: Actor, filters: dict, row_count: int) -> None:
 
 @transaction.atomic
 def note_add(*, actor: Actor, customer: Customer, text: str) -> Note:
+    customer = Customer.objects.locked(customer.pk)
     note = Note(customer=customer, author=actor.user, author_repr=str(actor.user or ""), text=text)
     note.full_clean()
     note.save()

@@ -127,6 +127,7 @@ def membership_create(
     **fields,
 ) -> Membership:
     """Start a membership on `plan`; billing terms not given in `fields` are the plan's."""
+    customer = Customer.objects.locked(customer.pk)
     addons = addons or {}
     _check_plan(plan)
     _check_addons(addons)

@@ -151,6 +151,7 @@ def payment_create(
     The snapshot keeps the payment a complete accounting record after the customer is gone.
     """
     _refuse_computed(fields, PAYMENT_COMPUTED)
+    customer = Customer.objects.locked(customer.pk)
     _check_membership(customer, membership)
     payment = Payment(
         customer=customer, membership=membership, **(customer.billing_snapshot() | fields)

@@ -64,6 +64,8 @@ def site_create(*, actor: Actor, **fields) -> Site:
     """Create a site; with a membership it belongs to that membership's customer."""
     site = Site()
     apply_changes(site, _settled(site, fields))
+    if site.customer_id is not None:
+        Customer.objects.locked(site.customer_id)
     site.full_clean()
     site.save()
     record("site.created", actor=actor, obj=site, severity=Event.Severity.SUCCESS)
