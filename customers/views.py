@@ -3,7 +3,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import StreamingHttpResponse
@@ -52,7 +52,7 @@ from customers.services import (
 from customers.services import customer_delete as customer_delete_service
 from events.models import Event
 from events.services import Actor
-from network_admin.access import staff_permission_required
+from network_admin.access import require_permission, staff_permission_required
 from network_admin.client import client_ip
 from network_admin.pagination import SortKey, capped_counts, sampled_counts
 from network_admin.preferences import keyset_page, remember_view, remembered_view, safe_next
@@ -170,8 +170,7 @@ def customer_bulk(request):
             messages.error(request, " ".join(errors))
         return redirect(back)
     action, customers = form.cleaned_data["action"], form.cleaned_data["customers"]
-    if not request.user.has_perm(BULK_PERMISSIONS[action]):
-        raise PermissionDenied
+    require_permission(request, BULK_PERMISSIONS[action])
     actor = Actor.from_request(request)
     if action == "export":
         return _csv_response(request, customers, filters={"selected": len(customers)})
@@ -251,8 +250,8 @@ def _create_customer(request, data: dict) -> Customer:
 @require_http_methods(["GET", "POST"])
 def customer_detail(request, pk):
     customer = get_object_or_404(Customer.objects.select_related("user"), pk=pk)
-    if request.method == "POST" and not request.user.has_perm("customers.change_customer"):
-        raise PermissionDenied
+    if request.method == "POST":
+        require_permission(request, "customers.change_customer")
     forms = CustomerPageForms(customer, request.POST if request.method == "POST" else None)
     if forms.is_bound and forms.is_valid():
         try:

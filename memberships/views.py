@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,7 +25,7 @@ from memberships.forms import (
     TransferForm,
 )
 from memberships.models import Membership, MembershipProducts, Product
-from network_admin.access import staff_permission_required
+from network_admin.access import require_permission, staff_permission_required
 from network_admin.pagination import SortKey
 from network_admin.preferences import keyset_page
 
@@ -46,8 +46,8 @@ def _posted(request):
 
 def _require_for_post(request, permission: str) -> None:
     """Pages anyone who may view them can open, but only `permission` may save."""
-    if request.method == "POST" and not request.user.has_perm(permission):
-        raise PermissionDenied
+    if request.method == "POST":
+        require_permission(request, permission)
 
 
 def _show_errors(form, error: ValidationError) -> None:

@@ -29,6 +29,13 @@ def staff_permission_required(*permissions: str):
     return decorator
 
 
+def require_permission(request, permission: str) -> None:
+    """Refuse the request unless the user has `permission`, as `staff_permission_required`
+    does (403, recorded): for pages some roles may view but not change."""
+    if not request.user.has_perm(permission):
+        _refuse(request, [permission])
+
+
 def _refuse(request, permissions) -> None:
     missing = [perm for perm in permissions if not request.user.has_perm(perm)]
     permission_denied(request=request, permissions=missing or list(permissions))

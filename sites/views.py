@@ -1,7 +1,7 @@
 import copy
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from customers.models import Customer
 from events.services import Actor
-from network_admin.access import staff_permission_required
+from network_admin.access import require_permission, staff_permission_required
 from network_admin.pagination import SortKey, capped_counts
 from network_admin.preferences import VIEWS, keyset_page, remember_view, remembered_view
 from sites import services
@@ -103,8 +103,8 @@ def site_add(request):
 def site_detail(request, pk):
     site = get_object_or_404(Site.objects.with_owner(), pk=pk)
     can_change = request.user.has_perm("sites.change_site")
-    if request.method == "POST" and not can_change:
-        raise PermissionDenied
+    if request.method == "POST":
+        require_permission(request, "sites.change_site")
     form = SiteForm(request.POST or None, site=site, read_only=not can_change)
     if request.method == "POST" and form.is_valid():
         changes = form.changes()

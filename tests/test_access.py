@@ -1,9 +1,12 @@
 """Who may open which page: deny by default, customers only see their account."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from customers.models import Customer
+from events.models import Event
+from tests.factories import CustomerFactory, MembershipFactory, SiteFactory, UserFactory
 
 # WhiteNoise warns when STATIC_ROOT has not been collected, as in a fresh checkout.
 
@@ -95,3 +98,43 @@ def test_unknown_url_is_a_plain_404(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+def viewer(*codenames: str):
+    """Staff who may view, but not change, what `codenames` name."""
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "kind, permission",
+    [
+        ("customer", "customers.change_customer"),
+        ("site", "sites.change_site"),
+        ("membership", "memberships.change_membership"),
+    ],
+)
+def test_saving_a_page_one_may_only_view_is_refused_and_recorded(client, kind, permission):
+    objects = {"customer": CustomerFactory, "site": SiteFactory, "membership": MembershipFactory}
+    obj = objects[kind]()
+    client.force_login(viewer(f"view_{kind}"))
+
+    response = client.post(reverse(f"{kind}s:detail", args=[obj.pk]), {})
+
+    assert response.status_code == 403
+    refusal = Event.objects.get(action="auth.permission_denied")
+    assert refusal.payload["permission"] == permission
+
+
+@pytest.mark.django_db
+def test_a_bulk_action_beyond_the_role_is_refused_and_recorded(agent_client):
+    customer = CustomerFactory()
+    response = agent_client.post(
+        reverse("customers:bulk"), {"action": "delete", "customers": [customer.pk]}
+    )
+    assert response.status_code == 403
+    refusal = Event.objects.get(action="auth.permission_denied")
+    assert refusal.payload["permission"] == "customers.delete_customer"
+    assert Customer.objects.filter(pk=customer.pk).exists()

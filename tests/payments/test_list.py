@@ -102,7 +102,7 @@ def test_search_finds_payments_of_deleted_customers_by_their_snapshot(admin_clie
 
 
 @pytest.mark.parametrize(
-    "typed", ["%", "_", "'", "\\", "a" * 10_000, "zq\x00", "' OR 1=1 --", "🙂", "99999999999"]
+    "typed", ["%", "_", "'", "\\", "a" * 10_000, "qxzj\x00", "' OR 1=1 --", "🙂", "99999999999"]
 )
 def test_hostile_search_text_gets_a_sensible_page(admin_client, typed):
     PaymentFactory.create_batch(2)
