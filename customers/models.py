@@ -51,10 +51,10 @@ class CustomerQuerySet(models.QuerySet):
     def locked(self, pk: int) -> "Customer":
         """Customer `pk` with its row locked until the transaction ends.
 
-        Services lock the customer before adding a row that points at them: a delete of the
-        customer then waits for that row (and deletes or moves it), or has already committed and
-        this raises Customer.DoesNotExist, answered as "not found". Unlocked, the insert would
-        fail at commit with an IntegrityError on PostgreSQL.
+        Every service that changes a customer, or adds a row that points at one, starts here: a
+        delete of the customer then waits for that change (and deletes or moves the new row), or
+        has already committed and this raises Customer.DoesNotExist, answered as "not found".
+        Unlocked, such an insert would fail at commit with an IntegrityError on PostgreSQL.
         """
         return self.select_for_update().get(pk=pk)
 

@@ -75,7 +75,7 @@ def customer_update(
     memberships (each recorded as its own membership change). Returns the changes; when
     nothing changed, nothing is written.
     """
-    customer = Customer.objects.select_for_update().select_related("user").get(pk=customer.pk)
+    customer = Customer.objects.select_related("user").locked(customer.pk)
     was_pending = customer.email_verification == Customer.EmailVerification.PENDING
     changes = apply_changes(customer.user, user_values or {})
     changes |= apply_changes(customer, values)
@@ -145,11 +145,11 @@ def customer_delete(
     `related` says what happens to memberships and sites: DELETE_RELATED (memberships are
     cancelled first) or MOVE_RELATED to `move_to`.
     """
-    customer = Customer.objects.select_for_update().select_related("user").get(pk=customer.pk)
+    customer = Customer.objects.select_related("user").locked(customer.pk)
     if related == MOVE_RELATED:
         if move_to is None or move_to.pk == customer.pk:
             raise CustomerError(_("Choose another customer to move memberships and sites to."))
-        move_to = Customer.objects.select_for_update().get(pk=move_to.pk)
+        move_to = Customer.objects.locked(move_to.pk)
     elif related != DELETE_RELATED:
         raise ValidationError(_("Choose what happens to memberships and sites."))
 
@@ -255,7 +255,7 @@ def verification_email_send(*, actor: Actor, customer: Customer, send) -> None:
 @transaction.atomic
 def email_verified(*, actor: Actor, customer: Customer) -> None:
     """The customer proved they own their email address (they opened the link we sent)."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = Customer.objects.locked(customer.pk)
     if customer.email_verification == Customer.EmailVerification.VERIFIED:
         return
     changes = apply_changes(customer, {"email_verification": Customer.EmailVerification.VERIFIED})
