@@ -121,12 +121,20 @@ def _customer_values(context, customer) -> dict:
         "since_label": _("Customer since"),
         "since": calendar_date(customer.created_at),
         "memberships_label": _("Memberships"),
-        "memberships_url": reverse("memberships:list"),
+        "memberships_url": _memberships_url(context),
         "memberships": intcomma(customer.membership_count),
         "badge": customer_badge(customer),
         "switch_to": switch_to_button(context, customer),
         "manage_label": _("Manage"),
     }
+
+
+def _memberships_url(context) -> str:
+    # The same for every card: reversed once per render, in Django's per-render tag storage.
+    cache = context.render_context
+    if "memberships_url" not in cache:
+        cache["memberships_url"] = reverse("memberships:list")
+    return cache["memberships_url"]
 
 
 @register.simple_tag(takes_context=True)

@@ -40,10 +40,14 @@ def time_ago(when):
 
 
 @register.simple_tag
-def calendar_date(when, shown="DATE_FORMAT"):
+def calendar_date(when, shown="DATE_FORMAT", *, hover=True):
     """The date of `when` (or another of the language's formats), with the exact date and time
-    on hover."""
+    on hover unless `hover` is False (a one-line row, where the date is a side fact)."""
     local = timezone.localtime(when)
+    if not hover:
+        return format_html(
+            '<time datetime="{}">{}</time>', local.isoformat(), formats.date_format(local, shown)
+        )
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         local.isoformat(),

@@ -8,7 +8,6 @@ page around them.
 
 from django import template
 from django.urls import reverse
-from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
@@ -55,7 +54,7 @@ RELATED_ROW = """<li class="row">
   <code class="ref">{reference}</code>
   {badge}
   <span class="row-main">{total} <span class="muted small">{gateway}</span></span>
-  <span class="row-fact muted"><time datetime="{created_iso}">{created}</time></span>
+  <span class="row-fact muted">{created}</span>
   <a class="arrow" href="{url}" aria-label="{open_label}">→</a>
 </li>"""
 
@@ -90,15 +89,13 @@ def payment_related_row(payment):
     """One payment in a panel of related rows (customer and membership pages); needs only the
     payment's own fields."""
     reference = payment.reference
-    created = timezone.localtime(payment.created_at)
     return format_html(
         RELATED_ROW,
         reference=reference,
         badge=badge(payment.status, payment.get_status_display()),
         total=money(payment.total, payment.currency),
         gateway=payment.get_gateway_display(),
-        created_iso=created.isoformat(),
-        created=formats.date_format(created, "DATE_FORMAT"),
+        created=calendar_date(payment.created_at, hover=False),
         url=reverse("payments:detail", args=[payment.pk]),
         open_label=_("Open payment %(ref)s") % {"ref": reference},
     )

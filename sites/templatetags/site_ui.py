@@ -8,7 +8,6 @@ templates keep the page around them.
 
 from django import template
 from django.urls import reverse
-from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
@@ -74,7 +73,7 @@ RELATED_ROW = """<li class="row">
   <code class="ref">{reference}</code>
   {state}
   <span class="row-main">{title} <span class="muted small">{site_url}</span></span>
-  <span class="row-fact muted"><time datetime="{created_iso}">{created}</time></span>
+  <span class="row-fact muted">{created}</span>
   <a class="arrow" href="{url}" aria-label="{open_label}">→</a>
 </li>"""
 
@@ -110,15 +109,13 @@ def site_row(site):
 def site_related_row(site):
     """One site in a panel of related rows (the customer and membership pages): reference,
     whether it is active, title and address, creation date and an arrow to its page."""
-    created = timezone.localtime(site.created_at)
     return format_html(
         RELATED_ROW,
         reference=site.reference,
         state=badge("active", _("Active")) if site.active else badge("inactive", _("Inactive")),
         title=site.title,
         site_url=site.url,
-        created_iso=created.isoformat(),
-        created=formats.date_format(created, "DATE_FORMAT"),
+        created=calendar_date(site.created_at, hover=False),
         url=reverse("sites:detail", args=[site.pk]),
         open_label=_("Open site %(title)s") % {"title": site.title},
     )
