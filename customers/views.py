@@ -54,7 +54,7 @@ from events.models import Event
 from events.services import Actor
 from network_admin.access import require_permission, staff_permission_required
 from network_admin.client import client_ip
-from network_admin.pagination import SortKey, capped_counts, sampled_counts
+from network_admin.pagination import SortKey, tab_counts
 from network_admin.preferences import keyset_page, remember_view, remembered_view, safe_next
 from network_admin.services import login_failed
 from network_admin.views import set_language_cookie
@@ -111,9 +111,7 @@ def customer_list(request):
         _customers_for(tab, search).select_related("user").with_membership_count(),
         CUSTOMER_SORTS[sort],
     )
-    # A search is read once for all three tabs; without one, each tab's count is an index scan.
-    count = sampled_counts if search else capped_counts
-    counts = count(_customers_for("all", search), _tab_filters())
+    counts = tab_counts(_customers_for("all", search), _tab_filters(), searched=bool(search))
     tabs = [
         {"key": key, "label": label, "count": counts[key][0], "is_estimate": counts[key][1]}
         for key, label in CustomerListForm.TABS.items()

@@ -185,6 +185,16 @@ def sampled_counts(
     return {key: (max(estimates[key], count), True) for key, count in seen.items()}
 
 
+def tab_counts(
+    queryset: QuerySet, subsets: dict[str, Q], *, searched: bool, cap: int = COUNT_CAP
+) -> dict[str, tuple[int, bool]]:
+    """The counts of a list's tabs: a searched list is read once for all its tabs
+    (`sampled_counts`), since each read repeats the search; an unsearched one counts each tab
+    on its own index (`capped_counts`). Returns {key: (count, is_estimate)}."""
+    count = sampled_counts if searched else capped_counts
+    return count(queryset, subsets, cap=cap)
+
+
 # The sample's own row count, beside the subsets' (a name no caller's subset can have).
 _ALL_SEEN = "__all_seen"
 

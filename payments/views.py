@@ -15,7 +15,7 @@ from customers.models import Customer
 from events.services import Actor
 from memberships.models import Membership
 from network_admin.access import staff_permission_required
-from network_admin.pagination import SortKey, capped_counts
+from network_admin.pagination import SortKey, tab_counts
 from network_admin.preferences import keyset_page
 from payments import services
 from payments.forms import LineItemForm, PaymentForm, PaymentListForm, RefundForm
@@ -32,11 +32,10 @@ def _in_tab(tab: str) -> Q:
     return Q() if tab == "all" else Q(status=tab)
 
 
-def _tabs(payments) -> list[dict]:
+def _tabs(payments, *, searched: bool) -> list[dict]:
     """Each tab with its count: exact up to COUNT_CAP, beyond it the planner's estimate."""
-    counts = capped_counts(
-        payments, {tab: _in_tab(tab) for tab in PaymentListForm.TABS}, cap=COUNT_CAP
-    )
+    subsets = {tab: _in_tab(tab) for tab in PaymentListForm.TABS}
+    counts = tab_counts(payments, subsets, searched=searched, cap=COUNT_CAP)
     return [
         {"key": tab, "label": label, "count": counts[tab][0], "is_estimate": counts[tab][1]}
         for tab, label in PaymentListForm.TABS.items()
@@ -58,7 +57,7 @@ def payment_list(request):
     page = keyset_page(
         request, payments.filter(_in_tab(tab)).with_customer(), NEWEST_FIRST, size=PER_PAGE
     )
-    tabs = _tabs(payments)
+    tabs = _tabs(payments, searched=bool(search))
     filtered = bool(search or customer_id or gateway)
     ctx = {
         "section": "payments",

@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 from customers.models import Customer
 from events.services import Actor
 from network_admin.access import require_permission, staff_permission_required
-from network_admin.pagination import SortKey, capped_counts
+from network_admin.pagination import SortKey, tab_counts
 from network_admin.preferences import VIEWS, keyset_page, remember_view, remembered_view
 from sites import services
 from sites.forms import OWNER_FIELDS, SiteActiveForm, SiteForm, SiteListForm
@@ -43,7 +43,7 @@ def site_list(request):
         sites = sites.filter(customer=owner)
     if state["q"]:
         sites = sites.search(state["q"])
-    counts = capped_counts(sites, TAB_FILTERS)
+    counts = tab_counts(sites, TAB_FILTERS, searched=bool(state["q"]))
     rows = sites.filter(TAB_FILTERS[state["tab"]]).with_owner()
     # A search that matches few sites (an exact count) sorts just them, see _few_newest_first.
     few = bool(state["q"]) and not counts[state["tab"]][1]
