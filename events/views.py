@@ -7,9 +7,8 @@ from events.forms import EventFilterForm
 from events.models import Event
 from network_admin.access import staff_permission_required
 from network_admin.pagination import AFTER, BEFORE, FIRST, LAST, SortKey, paginate
+from network_admin.preferences import ROWS_PER_PAGE as PER_PAGE
 
-# As many rows as WordPress's list screens show (20) and then some; ?per_page= asks for more.
-PER_PAGE = 25
 # Newest first; the id breaks ties between events of the same instant (event_recent_idx).
 NEWEST_FIRST = [SortKey("created_at", descending=True), SortKey("id", descending=True)]
 

@@ -26,14 +26,10 @@ from memberships.forms import (
 )
 from memberships.models import Membership, MembershipProducts, Product
 from network_admin.access import require_permission, staff_permission_required
-from network_admin.pagination import SortKey
+from network_admin.pagination import COUNT_CAP, SortKey
+from network_admin.preferences import ROWS_PER_PAGE as PER_PAGE
 from network_admin.preferences import keyset_page
 
-# As many rows as WordPress's list screens show (20) and then some; ?per_page= asks for more.
-PER_PAGE = 25
-# Tab counts stop here: past it a tab says "1,000+" instead of counting millions of rows (each
-# tab's count reads at most this many index entries).
-COUNT_CAP = 1_000
 # How many rows the membership page and the confirmation pages show of each related list.
 BLOCK_ROWS = 10
 NEWEST_FIRST = [SortKey("created_at", descending=True), SortKey("id", descending=True)]

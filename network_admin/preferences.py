@@ -13,6 +13,9 @@ from network_admin.pagination import AFTER, BEFORE, FIRST, LAST, paginate
 
 VIEWS = {"grid": _("Cards"), "list": _("Rows")}
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 24, 100
+# Lists of rows (memberships, payments, events): as many as WordPress's list screens show (20)
+# and then some; ?per_page= asks for more.
+ROWS_PER_PAGE = 25
 
 
 class ViewPreferenceForm(forms.Form):

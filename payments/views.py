@@ -15,15 +15,13 @@ from customers.models import Customer
 from events.services import Actor
 from memberships.models import Membership
 from network_admin.access import staff_permission_required
-from network_admin.pagination import SortKey, tab_counts
+from network_admin.pagination import COUNT_CAP, SortKey, tab_counts
+from network_admin.preferences import ROWS_PER_PAGE as PER_PAGE
 from network_admin.preferences import keyset_page
 from payments import services
 from payments.forms import LineItemForm, PaymentForm, PaymentListForm, RefundForm
 from payments.models import ZERO, Payment, Refund, currency_decimals
 
-# As many rows as WordPress's list screens show (20) and then some; ?per_page= asks for more.
-PER_PAGE = 25
-COUNT_CAP = 1_000
 NEWEST_FIRST = [SortKey("created_at", descending=True), SortKey("id", descending=True)]
 PAGE_EVENTS = 10
 
