@@ -1,11 +1,5 @@
-"""The customer list's cards and rows, and the bits of a customer other pages show, rendered in
-Python.
-
-The list shows up to 100 customers; through the template engine each card cost ~0.4 ms, most of
-it the engine's own work per variable and tag, not ours. As Django's admin does for its change
-list rows, the markup of one card or row is a format string here (every value escaped by
-format_html), and the templates keep the page around them.
-"""
+"""The customer list's cards and rows, and the bits of a customer other pages show (why in
+Python: network_admin/templatetags/ui.py)."""
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma

@@ -1,10 +1,5 @@
-"""The events table's rows, and the row of an event other pages list, rendered in Python.
-
-The events list and the dashboard show a table of events; through the template engine each row
-cost ~0.3 ms, most of it the engine's own work per variable, tag and include, not ours. As
-Django's admin does for its change list rows, the markup of one row is a format string here
-(every value escaped by format_html), and the templates keep the page around them.
-"""
+"""The events table's rows, and the row of an event other pages list (why in Python:
+network_admin/templatetags/ui.py)."""
 
 from django import template
 from django.urls import reverse

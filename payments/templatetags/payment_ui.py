@@ -1,10 +1,5 @@
-"""The payment list's rows, and a payment as other pages list it, rendered in Python.
-
-Through the template engine each row of the list cost ~0.4 ms, most of it the engine's own work
-per variable and tag, not ours. As Django's admin does for its change list rows, the markup of
-one row is a format string here (every value escaped by format_html), and the templates keep the
-page around them.
-"""
+"""The payment list's rows, and a payment as other pages list it (why in Python:
+network_admin/templatetags/ui.py)."""
 
 from django import template
 from django.urls import reverse

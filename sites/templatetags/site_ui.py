@@ -1,10 +1,5 @@
-"""The site list's cards and rows, and the row of a site other pages list, rendered in Python.
-
-Through the template engine each card cost ~0.4 ms, most of it the engine's own work per
-variable, tag and include, not ours. As Django's admin does for its change list rows, the markup
-of one card or row is a format string here (every value escaped by format_html), and the
-templates keep the page around them.
-"""
+"""The site list's cards and rows, and the row of a site other pages list (why in Python:
+network_admin/templatetags/ui.py)."""
 
 from django import template
 from django.urls import reverse
