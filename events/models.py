@@ -5,12 +5,14 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
+
+from network_admin.links import object_url
 
 # What each action says, as one sentence. Placeholders: %(actor)s, %(object)s, %(action)s,
 # %(fields)s (the changed fields, by label), %(amount)s and %(total)s (with the payload's
@@ -257,7 +259,7 @@ class Event(models.Model):
 def _page_url(url_name: str, pk: int) -> str:
     # Not every kind of object has its page yet; until it has, its events just name it.
     try:
-        return reverse(url_name, args=[pk])
+        return object_url(url_name, pk)
     except NoReverseMatch:
         return ""
 

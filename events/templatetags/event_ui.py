@@ -2,10 +2,10 @@
 network_admin/templatetags/ui.py)."""
 
 from django import template
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from network_admin.links import object_url
 from network_admin.templatetags.ui import badge, time_ago
 
 register = template.Library()
@@ -47,7 +47,7 @@ def event_row(event):
         ROW,
         time=time_ago(event.created_at),
         actor=event.actor_name,
-        url=reverse("events:detail", args=[event.pk]),
+        url=object_url("events:detail", event.pk),
         sentence=event.sentence,
         action=event.action,
         severity=badge(event.severity, event.get_severity_display()),
@@ -63,6 +63,6 @@ def event_related_row(event):
         RELATED_ROW,
         sentence=event.sentence,
         time=time_ago(event.created_at),
-        url=reverse("events:detail", args=[event.pk]),
+        url=object_url("events:detail", event.pk),
         open_label=_("Open event"),
     )

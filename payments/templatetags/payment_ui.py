@@ -2,10 +2,10 @@
 network_admin/templatetags/ui.py)."""
 
 from django import template
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from network_admin.links import object_url
 from network_admin.templatetags.ui import badge, calendar_date, money
 
 register = template.Library()
@@ -19,7 +19,7 @@ def payment_customer(payment):
         customer = payment.customer
         return format_html(
             '<a class="cell-title" href="{}">{}</a>\n<span class="cell-sub">{}</span>',
-            reverse("customers:detail", args=[payment.customer_id]),
+            object_url("customers:detail", payment.customer_id),
             customer.name,
             customer.email,
         )
@@ -68,7 +68,7 @@ def payment_row(payment):
     """One payment of the list (`payment` from `with_customer()`)."""
     return format_html(
         ROW,
-        url=reverse("payments:detail", args=[payment.pk]),
+        url=object_url("payments:detail", payment.pk),
         reference=payment.reference,
         invoice=_invoice(payment),
         badge=badge(payment.status, payment.get_status_display()),
@@ -91,6 +91,6 @@ def payment_related_row(payment):
         total=money(payment.total, payment.currency),
         gateway=payment.get_gateway_display(),
         created=calendar_date(payment.created_at, hover=False),
-        url=reverse("payments:detail", args=[payment.pk]),
+        url=object_url("payments:detail", payment.pk),
         open_label=_("Open payment %(ref)s") % {"ref": reference},
     )

@@ -2,10 +2,10 @@
 network_admin/templatetags/ui.py)."""
 
 from django import template
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from network_admin.links import object_url
 from network_admin.templatetags.ui import badge, calendar_date, icon
 
 register = template.Library()
@@ -26,7 +26,7 @@ def _owner(site):
         return format_html('<span class="muted">{}</span>', _("Network"))
     return format_html(
         '<a href="{}">{}</a>',
-        reverse("customers:detail", args=[site.customer_id]),
+        object_url("customers:detail", site.customer_id),
         site.customer.name,
     )
 
@@ -76,7 +76,7 @@ RELATED_ROW = """<li class="row">
 def _site_values(site) -> dict:
     return {
         "pk": site.pk,
-        "url": reverse("sites:detail", args=[site.pk]),
+        "url": object_url("sites:detail", site.pk),
         "title": site.title,
         "site_url": site.url,
         "icon": icon("sites"),
@@ -111,6 +111,6 @@ def site_related_row(site):
         title=site.title,
         site_url=site.url,
         created=calendar_date(site.created_at, hover=False),
-        url=reverse("sites:detail", args=[site.pk]),
+        url=object_url("sites:detail", site.pk),
         open_label=_("Open site %(title)s") % {"title": site.title},
     )
