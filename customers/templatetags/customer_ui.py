@@ -4,10 +4,11 @@ Python: network_admin/templatetags/ui.py)."""
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext as _
 
 from customers.switching import may_switch
+from network_admin.links import object_url
 from network_admin.templatetags.ui import badge, calendar_date, time_ago
 
 register = template.Library()
@@ -40,7 +41,7 @@ def switch_to_button(context, customer):
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
         '<button class="btn btn-secondary btn-sm" type="submit">'
         '{}<span class="visually-hidden"> {}</span></button></form>',
-        reverse("customer_switch_to", args=[customer.pk]),
+        object_url("customer_switch_to", customer.pk),
         context["csrf_token"],
         _("Switch to"),
         customer.name,
@@ -103,32 +104,36 @@ ROW = """<tr>
 
 def _customer_values(context, customer) -> dict:
     name = customer.name
-    return {
+    return _card_constants(context) | {
         "pk": customer.pk,
-        "url": reverse("customers:detail", args=[customer.pk]),
+        "url": object_url("customers:detail", customer.pk),
         "name": name,
         "email": customer.email,
         "initials": customer.initials,
         "select_label": _("Select %(name)s") % {"name": name},
-        "last_login_label": _("Last login"),
         "last_login": last_login(customer),
-        "since_label": _("Customer since"),
         "since": calendar_date(customer.created_at),
-        "memberships_label": _("Memberships"),
-        "memberships_url": _memberships_url(context),
         "memberships": intcomma(customer.membership_count),
         "badge": customer_badge(customer),
         "switch_to": switch_to_button(context, customer),
-        "manage_label": _("Manage"),
     }
 
 
-def _memberships_url(context) -> str:
-    # The same for every card: reversed once per render, in Django's per-render tag storage.
+def _card_constants(context) -> dict:
+    """What every card of a render shows alike: made once per render (in Django's per-render
+    tag storage), its labels translated and escaped once instead of once per card."""
     cache = context.render_context
-    if "memberships_url" not in cache:
-        cache["memberships_url"] = reverse("memberships:list")
-    return cache["memberships_url"]
+    if "customer_card_constants" not in cache:
+        labels = {
+            "last_login_label": _("Last login"),
+            "since_label": _("Customer since"),
+            "memberships_label": _("Memberships"),
+            "manage_label": _("Manage"),
+        }
+        cache["customer_card_constants"] = {
+            key: conditional_escape(label) for key, label in labels.items()
+        } | {"memberships_url": reverse("memberships:list")}
+    return cache["customer_card_constants"]
 
 
 @register.simple_tag(takes_context=True)
