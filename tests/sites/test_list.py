@@ -205,8 +205,10 @@ def test_the_list_runs_the_same_queries_for_one_and_many_sites(admin_client, par
     with CaptureQueriesContext(connection) as many:
         response = admin_client.get(URL, params | {"per_page": "50"})
     assert len(response.context["page"].rows) > 20
-    # Session, user with their permissions, the tab counts (one query), the page.
-    assert len(many) == len(one) == 4
+    # Session, user with their permissions, the tab counts (one query; a search on PostgreSQL
+    # asks the planner first how many rows to expect), the page.
+    expected = 5 if "q" in params and connection.vendor == "postgresql" else 4
+    assert len(many) == len(one) == expected
 
 
 def test_the_customer_filter_costs_one_more_query(
