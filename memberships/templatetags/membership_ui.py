@@ -2,12 +2,12 @@
 network_admin/templatetags/ui.py)."""
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from network_admin.dates import format_date, natural_time
 from network_admin.templatetags.ui import badge, calendar_date, price
 
 register = template.Library()
@@ -21,7 +21,7 @@ def membership_expiration(membership):
     return format_html(
         '{} <span class="cell-sub">{}</span>',
         calendar_date(membership.expires_at),
-        naturaltime(membership.expires_at),
+        natural_time(membership.expires_at),
     )
 
 
@@ -75,7 +75,7 @@ def membership_related_row(membership):
     if membership.expires_at is None:
         expires = _("Lifetime")
     else:
-        date = formats.date_format(timezone.localtime(membership.expires_at), "DATE_FORMAT")
+        date = format_date(timezone.localtime(membership.expires_at))
         expires = _("expires %(date)s") % {"date": date}
     return format_html(
         RELATED_ROW,

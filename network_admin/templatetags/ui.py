@@ -9,13 +9,14 @@ small pieces those rows share are here.
 """
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import floatformat
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from network_admin.dates import format_date, natural_time
 
 register = template.Library()
 
@@ -37,8 +38,8 @@ def time_ago(when):
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         local.isoformat(),
-        formats.date_format(local, "DATETIME_FORMAT"),
-        naturaltime(when),
+        format_date(local, "DATETIME_FORMAT"),
+        natural_time(when),
     )
 
 
@@ -49,13 +50,13 @@ def calendar_date(when, shown="DATE_FORMAT", *, hover=True):
     local = timezone.localtime(when)
     if not hover:
         return format_html(
-            '<time datetime="{}">{}</time>', local.isoformat(), formats.date_format(local, shown)
+            '<time datetime="{}">{}</time>', local.isoformat(), format_date(local, shown)
         )
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         local.isoformat(),
-        formats.date_format(local, "DATETIME_FORMAT"),
-        formats.date_format(local, shown),
+        format_date(local, "DATETIME_FORMAT"),
+        format_date(local, shown),
     )
 
 
