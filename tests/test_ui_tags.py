@@ -9,6 +9,8 @@ from django.test import RequestFactory
 from django.utils import timezone, translation
 from django_countries.fields import Country
 
+from customers.charts import _chart
+from customers.models import LoginRecord
 from tests.factories import CustomerFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +117,30 @@ def test_a_login_country_shows_its_flag_and_name_or_unknown():
     html = render("{% country c %}", c=Country("ID"))
     assert html == '<span class="country"><span aria-hidden="true">🇮🇩</span> Indonesia</span>'
     assert render("{% country c %}", c=Country("")) == "Unknown"
+
+
+def test_the_spending_chart_titles_each_month_and_flattens_empty_ones():
+    months = [datetime(2026, month, 1).date() for month in (1, 2)]
+    chart = _chart(months, {"USD": {months[1]: Decimal("1234.5")}})
+    html = render("{% spending_bars chart %}", chart=chart)
+    assert html == (
+        '<rect class="bar bar-empty" x="0" y="47" width="14" height="1">'
+        "<title>January 2026: 0.00 USD</title></rect>"
+        '<rect class="bar" x="18" y="0" width="14" height="48">'
+        "<title>February 2026: 1,234.50 USD</title></rect>"
+    )
+    with translation.override("id"):
+        assert "Februari 2026: 1.234,50 USD" in render("{% spending_bars chart %}", chart=chart)
+
+
+def test_the_login_history_shows_when_where_from_and_unknown_ips():
+    when = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
+    logins = [
+        LoginRecord(created_at=when, ip_address="8.8.8.8", country="US"),
+        LoginRecord(created_at=when, ip_address=None, country=""),
+    ]
+    html = render("{% login_history logins %}", logins=logins)
+    assert html.count("<li>") == 2
+    assert '<time datetime="2026-03-04T05:06:00+00:00">March 4, 2026, 5:06 a.m.</time>' in html
+    assert "<code>8.8.8.8</code> · " in html and "United States of America" in html
+    assert "<code>—</code> · Unknown</li>" in html

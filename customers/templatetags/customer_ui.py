@@ -3,11 +3,13 @@ Python: network_admin/templatetags/ui.py)."""
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from customers.switching import may_switch
+from network_admin.dates import format_date
 from network_admin.links import object_url
 from network_admin.templatetags.ui import badge, calendar_date, time_ago
 
@@ -157,4 +159,44 @@ def country(code):
         '<span class="country"><span aria-hidden="true">{}</span> {}</span>',
         code.unicode_flag,
         code.name,
+    )
+
+
+@register.simple_tag
+def spending_bars(chart):
+    """The bars of the customer page's spending chart (customers.charts.SpendingChart), each
+    titled with its month and amount; a month without payments is a flat line."""
+    return format_html_join(
+        "",
+        '<rect class="bar{}" x="{}" y="{}" width="{}" height="{}"><title>{}: {} {}</title></rect>',
+        (
+            (
+                "" if bar.amount else " bar-empty",
+                bar.x,
+                bar.y if bar.amount else chart.height - 1,
+                chart.bar_width,
+                bar.height if bar.amount else 1,
+                format_date(bar.month, "F Y"),
+                floatformat(bar.amount, "2g"),
+                chart.currency,
+            )
+            for bar in chart.bars
+        ),
+    )
+
+
+@register.simple_tag
+def login_history(logins):
+    """The customer's recent logins, newest first: when, from which IP and country."""
+    return format_html_join(
+        "",
+        "<li>{} · <code>{}</code> · {}</li>",
+        (
+            (
+                calendar_date(login.created_at, "DATETIME_FORMAT", hover=False),
+                login.ip_address or "—",
+                country(login.country),
+            )
+            for login in logins
+        ),
     )
