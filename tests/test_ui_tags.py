@@ -144,3 +144,14 @@ def test_the_login_history_shows_when_where_from_and_unknown_ips():
     assert '<time datetime="2026-03-04T05:06:00+00:00">March 4, 2026, 5:06 a.m.</time>' in html
     assert "<code>8.8.8.8</code> · " in html and "United States of America" in html
     assert "<code>—</code> · Unknown</li>" in html
+
+
+def test_a_timestamp_is_the_exact_time_then_how_long_ago_or_never():
+    when = timezone.now() - timedelta(minutes=3)
+    local = timezone.localtime(when)
+    html = render("{% timestamp when %}", when=when)
+    assert html.startswith(f'<time datetime="{local.isoformat()}">')
+    assert html.endswith('</time> <span class="muted small">3\xa0minutes ago</span>')
+    assert render("{% timestamp when %}", when=None) == "Never"
+    with translation.override("id"):
+        assert "3\xa0menit yang lalu" in render("{% timestamp when %}", when=when)

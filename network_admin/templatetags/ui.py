@@ -61,6 +61,20 @@ def calendar_date(when, shown="DATE_FORMAT", *, hover=True):
 
 
 @register.simple_tag
+def timestamp(when):
+    """The exact date and time of `when`, then how long ago it was; "Never" without one."""
+    if not when:
+        return _("Never")
+    local = timezone.localtime(when)
+    return format_html(
+        '<time datetime="{}">{}</time> <span class="muted small">{}</span>',
+        local.isoformat(),
+        format_date(local, "DATETIME_FORMAT"),
+        natural_time(when),
+    )
+
+
+@register.simple_tag
 def money(amount, currency):
     """An amount with its ISO 4217 currency code, two decimals, grouped as the language does."""
     return format_html(
