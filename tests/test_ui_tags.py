@@ -11,6 +11,8 @@ from django_countries.fields import Country
 
 from customers.charts import _chart
 from customers.models import LoginRecord
+from network_admin.templatetags.ui import choice_label
+from payments.models import Payment
 from tests.factories import CustomerFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +157,15 @@ def test_a_timestamp_is_the_exact_time_then_how_long_ago_or_never():
     assert render("{% timestamp when %}", when=None) == "Never"
     with translation.override("id"):
         assert "3\xa0menit yang lalu" in render("{% timestamp when %}", when=when)
+
+
+def test_a_choice_label_says_what_django_says_in_each_language():
+    payment = Payment(status=Payment.Status.PARTIALLY_REFUNDED, gateway="")
+    labels = {}
+    for language in ("en", "id"):
+        with translation.override(language):
+            labels[language] = choice_label(payment, "status")
+            assert labels[language] == payment.get_status_display()
+            assert choice_label(payment, "gateway") == payment.get_gateway_display()
+    assert labels["en"] == "Partially Refunded" and labels["id"] != labels["en"]
+    assert choice_label(Payment(status="made-up"), "status") == "made-up"

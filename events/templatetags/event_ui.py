@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from network_admin.links import object_url
-from network_admin.templatetags.ui import badge, time_ago
+from network_admin.templatetags.ui import badge, choice_label, time_ago
 
 register = template.Library()
 
@@ -50,7 +50,7 @@ def event_row(event):
         url=object_url("events:detail", event.pk),
         sentence=event.sentence,
         action=event.action,
-        severity=badge(event.severity, event.get_severity_display()),
+        severity=badge(event.severity, choice_label(event, "severity")),
         object=event_object(event),
     )
 

@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from network_admin.dates import format_date, natural_time
-from network_admin.templatetags.ui import badge, calendar_date, price
+from network_admin.templatetags.ui import badge, calendar_date, choice_label, price
 
 register = template.Library()
 
@@ -56,7 +56,7 @@ def membership_row(membership):
         ROW,
         url=reverse("memberships:detail", args=[membership.pk]),
         reference=membership.reference,
-        badge=badge(membership.status, membership.get_status_display()),
+        badge=badge(membership.status, choice_label(membership, "status")),
         customer_url=reverse("customers:detail", args=[membership.customer_id]),
         customer_name=customer.name,
         customer_email=customer.email,
@@ -80,7 +80,7 @@ def membership_related_row(membership):
     return format_html(
         RELATED_ROW,
         reference=reference,
-        badge=badge(membership.status, membership.get_status_display()),
+        badge=badge(membership.status, choice_label(membership, "status")),
         plan=membership.plan.name,
         price=price(membership),
         expires=expires,

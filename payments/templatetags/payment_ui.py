@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from network_admin.links import object_url
-from network_admin.templatetags.ui import badge, calendar_date, money
+from network_admin.templatetags.ui import badge, calendar_date, choice_label, money
 
 register = template.Library()
 
@@ -71,10 +71,10 @@ def payment_row(payment):
         url=object_url("payments:detail", payment.pk),
         reference=payment.reference,
         invoice=_invoice(payment),
-        badge=badge(payment.status, payment.get_status_display()),
+        badge=badge(payment.status, choice_label(payment, "status")),
         customer=payment_customer(payment),
         total=money(payment.total, payment.currency),
-        gateway=payment.get_gateway_display() or _("No gateway"),
+        gateway=choice_label(payment, "gateway") or _("No gateway"),
         created=calendar_date(payment.created_at),
     )
 
@@ -87,9 +87,9 @@ def payment_related_row(payment):
     return format_html(
         RELATED_ROW,
         reference=reference,
-        badge=badge(payment.status, payment.get_status_display()),
+        badge=badge(payment.status, choice_label(payment, "status")),
         total=money(payment.total, payment.currency),
-        gateway=payment.get_gateway_display(),
+        gateway=choice_label(payment, "gateway"),
         created=calendar_date(payment.created_at, hover=False),
         url=object_url("payments:detail", payment.pk),
         open_label=_("Open payment %(ref)s") % {"ref": reference},

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from network_admin.links import object_url
-from network_admin.templatetags.ui import badge, calendar_date, icon
+from network_admin.templatetags.ui import badge, calendar_date, choice_label, icon
 
 register = template.Library()
 
@@ -14,7 +14,7 @@ register = template.Library()
 @register.simple_tag
 def site_badges(site):
     """The site's type, and "Inactive" beside it when it is switched off."""
-    type_badge = badge(site.type, site.get_type_display())
+    type_badge = badge(site.type, choice_label(site, "type"))
     if site.active:
         return type_badge
     return format_html("{} {}", type_badge, badge("inactive", _("Inactive")))
