@@ -7,11 +7,14 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 from django_countries.fields import Country
 
 from customers.charts import _chart
 from customers.models import LoginRecord
-from network_admin.templatetags.ui import choice_label
+from network_admin.templatetags.ui import choice_label, markup
 from payments.models import Payment
 from tests.factories import CustomerFactory, ProductFactory
 
@@ -169,3 +172,21 @@ def test_a_choice_label_says_what_django_says_in_each_language():
             assert choice_label(payment, "gateway") == payment.get_gateway_display()
     assert labels["en"] == "Partially Refunded" and labels["id"] != labels["en"]
     assert choice_label(Payment(status="made-up"), "status") == "made-up"
+
+
+def test_markup_escapes_exactly_as_format_html_does():
+    values = [
+        "<script>alert('x') & \"y\"</script>",
+        mark_safe("<b>kept</b>"),
+        gettext_lazy("Customers"),
+        mark_safe(gettext_lazy("Customers")),  # noqa: S308 (a fixed test string)
+        42,
+        Decimal("1.50"),
+        None,
+        "",
+    ]
+    for value in values:
+        assert markup("<p>{}</p>", value) == format_html("<p>{}</p>", value)
+        assert markup("<p>{v}</p>", v=value) == format_html("<p>{v}</p>", v=value)
+    assert isinstance(markup("<p>{}</p>", "x"), SafeString)
+    assert markup("{}", "<i>") == "&lt;i&gt;"

@@ -5,13 +5,13 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import conditional_escape, format_html_join
 from django.utils.translation import gettext as _
 
 from customers.switching import may_switch
 from network_admin.dates import format_date
 from network_admin.links import object_url
-from network_admin.templatetags.ui import badge, calendar_date, time_ago
+from network_admin.templatetags.ui import badge, calendar_date, markup, time_ago
 
 register = template.Library()
 
@@ -20,7 +20,7 @@ register = template.Library()
 def last_login(customer):
     """ "Online" while the customer is using the app, else when they last logged in."""
     if customer.is_online:
-        return format_html(
+        return markup(
             '<span class="online"><span class="online-dot" aria-hidden="true"></span>{}</span>',
             _("Online"),
         )
@@ -38,7 +38,7 @@ def switch_to_button(context, customer):
     """
     if not may_switch(hijacker=context["request"].user, hijacked=customer.user):
         return ""
-    return format_html(
+    return markup(
         '<form class="inline-form" method="post" action="{}">'
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
         '<button class="btn btn-secondary btn-sm" type="submit">'
@@ -141,13 +141,13 @@ def _card_constants(context) -> dict:
 @register.simple_tag(takes_context=True)
 def customer_card(context, customer):
     """One customer of the list's Cards view (`customer` from `with_membership_count()`)."""
-    return format_html(CARD, **_customer_values(context, customer))
+    return markup(CARD, **_customer_values(context, customer))
 
 
 @register.simple_tag(takes_context=True)
 def customer_row(context, customer):
     """One customer of the list's Rows view (`customer` from `with_membership_count()`)."""
-    return format_html(ROW, **_customer_values(context, customer))
+    return markup(ROW, **_customer_values(context, customer))
 
 
 @register.simple_tag
@@ -155,7 +155,7 @@ def country(code):
     """A country by flag and name (the flag is decoration), or "Unknown"."""
     if not code:
         return _("Unknown")
-    return format_html(
+    return markup(
         '<span class="country"><span aria-hidden="true">{}</span> {}</span>',
         code.unicode_flag,
         code.name,

@@ -2,11 +2,10 @@
 network_admin/templatetags/ui.py)."""
 
 from django import template
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from network_admin.links import object_url
-from network_admin.templatetags.ui import badge, choice_label, time_ago
+from network_admin.templatetags.ui import badge, choice_label, markup, time_ago
 
 register = template.Library()
 
@@ -16,11 +15,9 @@ def event_object(event):
     """The object `event` is about: a link to its page, its name when it was deleted or has no
     page (deleted objects are known only on events from `with_object_exists()`)."""
     if event.object_url:
-        return format_html('<a href="{}">{}</a>', event.object_url, event.object_repr)
+        return markup('<a href="{}">{}</a>', event.object_url, event.object_repr)
     if event.object_is_gone:
-        return format_html(
-            '{} <span class="muted small">{}</span>', event.object_repr, _("(deleted)")
-        )
+        return markup('{} <span class="muted small">{}</span>', event.object_repr, _("(deleted)"))
     return event.object_repr or "—"
 
 
@@ -43,7 +40,7 @@ RELATED_ROW = """<li class="row">
 def event_row(event):
     """One event of the events table (`event` from `with_object_exists()`, so that deleted
     objects are named, not linked)."""
-    return format_html(
+    return markup(
         ROW,
         time=time_ago(event.created_at),
         actor=event.actor_name,
@@ -59,7 +56,7 @@ def event_row(event):
 def event_related_row(event):
     """One event in the Events panel of the customer and membership pages: what happened, when,
     and an arrow to the event's page."""
-    return format_html(
+    return markup(
         RELATED_ROW,
         sentence=event.sentence,
         time=time_ago(event.created_at),

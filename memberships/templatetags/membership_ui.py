@@ -4,11 +4,10 @@ network_admin/templatetags/ui.py)."""
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from network_admin.dates import format_date, natural_time
-from network_admin.templatetags.ui import badge, calendar_date, choice_label, price
+from network_admin.templatetags.ui import badge, calendar_date, choice_label, markup, price
 
 register = template.Library()
 
@@ -18,7 +17,7 @@ def membership_expiration(membership):
     """When the membership ends, and how far off that is; "Lifetime" when it never does."""
     if membership.expires_at is None:
         return _("Lifetime")
-    return format_html(
+    return markup(
         '{} <span class="cell-sub">{}</span>',
         calendar_date(membership.expires_at),
         natural_time(membership.expires_at),
@@ -52,7 +51,7 @@ RELATED_ROW = """<li class="row">
 def membership_row(membership):
     """One membership of the list (`membership` with select_related("customer__user", "plan"))."""
     customer = membership.customer
-    return format_html(
+    return markup(
         ROW,
         url=reverse("memberships:detail", args=[membership.pk]),
         reference=membership.reference,
@@ -77,7 +76,7 @@ def membership_related_row(membership):
     else:
         date = format_date(timezone.localtime(membership.expires_at))
         expires = _("expires %(date)s") % {"date": date}
-    return format_html(
+    return markup(
         RELATED_ROW,
         reference=reference,
         badge=badge(membership.status, choice_label(membership, "status")),

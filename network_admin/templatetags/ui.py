@@ -4,23 +4,41 @@ Through Django's template engine a list row or card of ~20 variables and tags co
 most of it the engine's own work per node, and an `{% include %}` of a two-line template tens of
 microseconds: a 25-row list spent more time there than in its queries. So, as Django's admin
 does for its change list rows, each app's `<app>_ui` tags write one row or card from a format
-string (every value escaped by format_html) and the templates keep the page around them; the
-small pieces those rows share are here.
+string (every value escaped by `markup`, format_html's faster twin) and the templates keep the
+page around them; the small pieces those rows share are here.
 """
 
+import html
 from functools import cache
 
 from django import template
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from network_admin.dates import format_date, natural_time
 
 register = template.Library()
+
+
+def markup(template: str, /, *args, **kwargs) -> SafeString:
+    """`format_html`: `template` filled with `args` and `kwargs`, each escaped unless it is
+    markup already. Django's escape() runs its lazy-string checks per value (~1 µs; a card has
+    ~25 values); this escapes with the same html.escape directly."""
+    return SafeString(
+        template.format(
+            *map(_escaped, args), **{name: _escaped(value) for name, value in kwargs.items()}
+        )
+    )
+
+
+def _escaped(value) -> str:
+    # What conditional_escape does; a lazy string turns into text through str().
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
 
 
 @register.simple_tag
@@ -30,7 +48,7 @@ def badge(status, label=""):
     `status` picks the colour (see "Badges" in static/css/app.css); `label` is the text shown,
     the status itself when empty.
     """
-    return format_html('<span class="badge badge-{}">{}</span>', status or "none", label or status)
+    return markup('<span class="badge badge-{}">{}</span>', status or "none", label or status)
 
 
 def choice_label(instance, field_name: str) -> str:
@@ -50,7 +68,7 @@ def _choice_labels(field) -> dict:
 def time_ago(when):
     """`when` as "3 minutes ago", with the exact date and time on hover."""
     local = timezone.localtime(when)
-    return format_html(
+    return markup(
         '<time datetime="{}" title="{}">{}</time>',
         local.isoformat(),
         format_date(local, "DATETIME_FORMAT"),
@@ -64,10 +82,8 @@ def calendar_date(when, shown="DATE_FORMAT", *, hover=True):
     on hover unless `hover` is False (a one-line row, where the date is a side fact)."""
     local = timezone.localtime(when)
     if not hover:
-        return format_html(
-            '<time datetime="{}">{}</time>', local.isoformat(), format_date(local, shown)
-        )
-    return format_html(
+        return markup('<time datetime="{}">{}</time>', local.isoformat(), format_date(local, shown))
+    return markup(
         '<time datetime="{}" title="{}">{}</time>',
         local.isoformat(),
         format_date(local, "DATETIME_FORMAT"),
@@ -81,7 +97,7 @@ def timestamp(when):
     if not when:
         return _("Never")
     local = timezone.localtime(when)
-    return format_html(
+    return markup(
         '<time datetime="{}">{}</time> <span class="muted small">{}</span>',
         local.isoformat(),
         format_date(local, "DATETIME_FORMAT"),
@@ -92,7 +108,7 @@ def timestamp(when):
 @register.simple_tag
 def money(amount, currency):
     """An amount with its ISO 4217 currency code, two decimals, grouped as the language does."""
-    return format_html(
+    return markup(
         '<span class="money">{} <span class="currency">{}</span></span>',
         floatformat(amount, "2g"),
         currency,
@@ -116,7 +132,7 @@ def price(priced):
     "Free". `priced` has amount, currency, recurring, duration and duration_unit."""
     if not priced.amount:
         return _("Free")
-    return format_html(
+    return markup(
         '{} <span class="muted">{}</span>',
         money(priced.amount, priced.currency),
         _billing_cycle(priced.duration, priced.duration_unit)
@@ -128,7 +144,7 @@ def price(priced):
 @register.simple_tag
 def reference(code):
     """A reference code people copy: selectable text, and a copy button where JavaScript runs."""
-    return format_html(
+    return markup(
         '<span class="reference"><code class="ref">{}</code><button type="button" '
         'class="copy btn btn-link btn-sm" data-copy="{}" hidden>{}</button></span>',
         code,

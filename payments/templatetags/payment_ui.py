@@ -2,11 +2,10 @@
 network_admin/templatetags/ui.py)."""
 
 from django import template
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from network_admin.links import object_url
-from network_admin.templatetags.ui import badge, calendar_date, choice_label, money
+from network_admin.templatetags.ui import badge, calendar_date, choice_label, markup, money
 
 register = template.Library()
 
@@ -17,13 +16,13 @@ def payment_customer(payment):
     (`payment` with select_related("customer__user"), as `with_customer()` gives)."""
     if payment.customer_id:
         customer = payment.customer
-        return format_html(
+        return markup(
             '<a class="cell-title" href="{}">{}</a>\n<span class="cell-sub">{}</span>',
             object_url("customers:detail", payment.customer_id),
             customer.name,
             customer.email,
         )
-    return format_html(
+    return markup(
         '<span class="cell-title">{}</span>\n<span class="cell-sub" title="{}">{}</span>',
         payment.billing_name or _("Unknown"),
         _("The customer is gone; the payment keeps the billing details of the deleted customer."),
@@ -57,7 +56,7 @@ RELATED_ROW = """<li class="row">
 def _invoice(payment):
     if payment.invoice_number is None:
         return ""
-    return format_html(
+    return markup(
         '<span class="cell-sub">{}</span>',
         _("Invoice #%(number)s") % {"number": payment.invoice_number},
     )
@@ -66,7 +65,7 @@ def _invoice(payment):
 @register.simple_tag
 def payment_row(payment):
     """One payment of the list (`payment` from `with_customer()`)."""
-    return format_html(
+    return markup(
         ROW,
         url=object_url("payments:detail", payment.pk),
         reference=payment.reference,
@@ -84,7 +83,7 @@ def payment_related_row(payment):
     """One payment in a panel of related rows (customer and membership pages); needs only the
     payment's own fields."""
     reference = payment.reference
-    return format_html(
+    return markup(
         RELATED_ROW,
         reference=reference,
         badge=badge(payment.status, choice_label(payment, "status")),

@@ -2,11 +2,10 @@
 network_admin/templatetags/ui.py)."""
 
 from django import template
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from network_admin.links import object_url
-from network_admin.templatetags.ui import badge, calendar_date, choice_label, icon
+from network_admin.templatetags.ui import badge, calendar_date, choice_label, icon, markup
 
 register = template.Library()
 
@@ -17,14 +16,14 @@ def site_badges(site):
     type_badge = badge(site.type, choice_label(site, "type"))
     if site.active:
         return type_badge
-    return format_html("{} {}", type_badge, badge("inactive", _("Inactive")))
+    return markup("{} {}", type_badge, badge("inactive", _("Inactive")))
 
 
 def _owner(site):
     """The owning customer, linked, or "Network" for the network's own sites."""
     if site.customer_id is None:
-        return format_html('<span class="muted">{}</span>', _("Network"))
-    return format_html(
+        return markup('<span class="muted">{}</span>', _("Network"))
+    return markup(
         '<a href="{}">{}</a>',
         object_url("customers:detail", site.customer_id),
         site.customer.name,
@@ -91,20 +90,20 @@ def _site_values(site) -> dict:
 @register.simple_tag
 def site_card(site):
     """One site of the list's Cards view (`site` from `with_owner()`)."""
-    return format_html(CARD, **_site_values(site))
+    return markup(CARD, **_site_values(site))
 
 
 @register.simple_tag
 def site_row(site):
     """One site of the list's Rows view (`site` from `with_owner()`)."""
-    return format_html(ROW, **_site_values(site))
+    return markup(ROW, **_site_values(site))
 
 
 @register.simple_tag
 def site_related_row(site):
     """One site in a panel of related rows (the customer and membership pages): reference,
     whether it is active, title and address, creation date and an arrow to its page."""
-    return format_html(
+    return markup(
         RELATED_ROW,
         reference=site.reference,
         state=badge("active", _("Active")) if site.active else badge("inactive", _("Inactive")),
