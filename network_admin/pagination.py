@@ -5,6 +5,8 @@ million customers means reading a million rows. Here a page starts right after (
 before) the row a signed cursor names, so the database seeks straight to it.
 """
 
+import threading
+import time
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -133,34 +135,28 @@ def count_each(queryset: QuerySet, subsets: dict[str, Q], *, limit: int | None =
     With `limit`, each count stops after that many rows, so a count on millions of rows costs a
     short index range scan. Returns {key: count}.
     """
-    parts, params = [], []
-    for condition in subsets.values():
-        rows = queryset.filter(condition).order_by().values("pk")
-        if limit is not None:
-            rows = rows[:limit]
-        sql, row_params = rows.query.sql_with_params()
-        # Only SQL the ORM compiled is joined here; every value travels as a parameter.
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS subset)")  # noqa: S608
-        params.extend(row_params)
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(parts)}", params)
-        return dict(zip(subsets, cursor.fetchone(), strict=True))
+    return _count(queryset.db, _subset_queries(queryset, subsets), limit=limit)
 
 
 def capped_counts(
     queryset: QuerySet, subsets: dict[str, Q], *, cap: int = COUNT_CAP
 ) -> dict[str, tuple[int, bool]]:
     """`capped_count` of each of `subsets`: exact counts in one round trip, plus one more for
-    the planner's estimates of all the subsets past the cap. Returns {key: (count, is_estimate)}."""
+    the planner's estimates of all the subsets past the cap (a subset this process found past
+    the cap less than ESTIMATE_SECONDS ago keeps that estimate, uncounted).
+    Returns {key: (count, is_estimate)}."""
     if connections[queryset.db].vendor != "postgresql":
         return {key: (count, False) for key, count in count_each(queryset, subsets).items()}
-    counts = count_each(queryset, subsets, limit=cap + 1)
-    past_cap = [key for key, count in counts.items() if count > cap]
-    estimates = _estimates(queryset, {key: subsets[key] for key in past_cap})
-    return {
-        key: (max(estimates[key], count), True) if key in estimates else (count, False)
-        for key, count in counts.items()
-    }
+    queries = _subset_queries(queryset, subsets)
+    counted = {key: (estimate, True) for key, estimate in _recent(queryset.db, queries).items()}
+    uncounted = {key: query for key, query in queries.items() if key not in counted}
+    counts = _count(queryset.db, uncounted, limit=cap + 1)
+    past_cap = {key: uncounted[key] for key, count in counts.items() if count > cap}
+    estimates = _estimate(queryset.db, past_cap)
+    _keep(queryset.db, past_cap, estimates)
+    for key, count in counts.items():
+        counted[key] = (max(estimates[key], count), True) if key in estimates else (count, False)
+    return {key: counted[key] for key in subsets}
 
 
 def sampled_counts(
@@ -220,20 +216,91 @@ def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
 
 
 def _estimates(queryset: QuerySet, subsets: dict[str, Q]) -> dict[str, int]:
-    """The planner's row estimate of each of `subsets`, from one EXPLAIN of their UNION ALL:
-    each branch of the plan's Append node carries its own estimate."""
-    if not subsets:
+    """The planner's row estimate of each of `subsets` (see `_estimate`)."""
+    return _estimate(queryset.db, _subset_queries(queryset, subsets))
+
+
+# A planner estimate moves only when PostgreSQL re-analyzes the table, and it is shown as "≈":
+# each process keeps those of tabs past the cap this long, so such a tab costs neither its count
+# nor an EXPLAIN on most page views (on the customer list, 1.1 of its ~12 ms). A tab that drops
+# under the cap meanwhile shows its estimate until then.
+ESTIMATE_SECONDS = 60
+# At most this many are kept, the oldest dropped first (one per list, tab and search).
+KEPT_ESTIMATES = 1_000
+_kept_estimates: dict[tuple, tuple[float, int]] = {}
+_keeping = threading.Lock()
+
+
+def forget_estimates() -> None:
+    """Drop the kept estimates (tests whose data differ but whose queries are the same)."""
+    with _keeping:
+        _kept_estimates.clear()
+
+
+def _subset_queries(queryset: QuerySet, subsets: dict[str, Q]) -> dict[str, tuple[str, tuple]]:
+    """The SQL and parameters of each subset's primary keys, compiled once for counting,
+    estimating and as the key of a kept estimate."""
+    return {
+        key: queryset.filter(condition).order_by().values("pk").query.sql_with_params()
+        for key, condition in subsets.items()
+    }
+
+
+def _count(database: str, queries: dict[str, tuple[str, tuple]], *, limit: int | None):
+    if not queries:
         return {}
     parts, params = [], []
-    for condition in subsets.values():
-        sql, part_params = (
-            queryset.filter(condition).order_by().values("pk").query.sql_with_params()
-        )
-        parts.append(f"({sql})")
-        params.extend(part_params)
-    with connections[queryset.db].cursor() as cursor:
+    for sql, query_params in queries.values():
+        # Only SQL the ORM compiled (and an integer) is joined here; every value travels as a
+        # parameter.
+        limited = sql if limit is None else f"{sql} LIMIT {int(limit)}"
+        parts.append(f"(SELECT COUNT(*) FROM ({limited}) AS subset)")  # noqa: S608
+        params.extend(query_params)
+    with connections[database].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)  # noqa: S608
+        return dict(zip(queries, cursor.fetchone(), strict=True))
+
+
+def _estimate(database: str, queries: dict[str, tuple[str, tuple]]) -> dict[str, int]:
+    """The planner's row estimate of each query, from one EXPLAIN of their UNION ALL: each
+    branch of the plan's Append node carries its own estimate."""
+    if not queries:
+        return {}
+    params = [param for _sql, query_params in queries.values() for param in query_params]
+    union = " UNION ALL ".join(f"({sql})" for sql, _params in queries.values())
+    with connections[database].cursor() as cursor:
         # Only SQL the ORM compiled is joined here; every value travels as a parameter.
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {' UNION ALL '.join(parts)}", params)
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {union}", params)
         plan = cursor.fetchone()[0][0]["Plan"]
-    branches = plan["Plans"] if len(subsets) > 1 else [plan]
-    return {key: int(branch["Plan Rows"]) for key, branch in zip(subsets, branches, strict=True)}
+    branches = plan["Plans"] if len(queries) > 1 else [plan]
+    return {key: int(branch["Plan Rows"]) for key, branch in zip(queries, branches, strict=True)}
+
+
+def _keep(database: str, queries: dict[str, tuple[str, tuple]], estimates: dict[str, int]):
+    """Keep the estimates of queries past the cap for ESTIMATE_SECONDS."""
+    expires = time.monotonic() + ESTIMATE_SECONDS
+    # Threaded workers share the dict: one at a time changes it.
+    with _keeping:
+        for key, estimate in estimates.items():
+            kept_key = _kept_key(database, queries[key])
+            # Re-inserted at the end: the oldest are dropped first.
+            _kept_estimates.pop(kept_key, None)
+            _kept_estimates[kept_key] = (expires, estimate)
+        while len(_kept_estimates) > KEPT_ESTIMATES:
+            del _kept_estimates[next(iter(_kept_estimates))]
+
+
+def _recent(database: str, queries: dict[str, tuple[str, tuple]]) -> dict[str, int]:
+    """The kept estimates of those of `queries` made less than ESTIMATE_SECONDS ago."""
+    now = time.monotonic()
+    recent = {}
+    for key, query in queries.items():
+        expires, estimate = _kept_estimates.get(_kept_key(database, query), (0.0, 0))
+        if now < expires:
+            recent[key] = estimate
+    return recent
+
+
+def _kept_key(database: str, query: tuple[str, tuple]) -> tuple:
+    sql, params = query
+    return database, sql, tuple(params)

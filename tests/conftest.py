@@ -1,6 +1,13 @@
 import pytest
 
+from network_admin.pagination import forget_estimates
 from tests.factories import CustomerFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _uncounted_lists():
+    """Every test counts its own data: no planner estimate kept from an earlier test's lists."""
+    forget_estimates()
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from network_admin.pagination import (
     LAST,
     SortKey,
     capped_count,
+    capped_counts,
+    forget_estimates,
     paginate,
     sampled_counts,
 )
@@ -151,3 +153,23 @@ def test_sampled_counts_ask_the_planner_and_read_in_two_queries(
     with django_assert_max_num_queries(2):
         counts = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=1_000)
     assert counts == {"all": (11, False), "never": (4, False)}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_count_past_the_cap_is_kept_as_an_estimate_for_a_while(
+    customers, monkeypatch, django_assert_num_queries
+):
+    with django_assert_num_queries(2):
+        first = capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
+    assert first["all"][1] and first["never"] == (4, False)
+    CustomerFactory(last_login=None)
+    # "all" is not counted again; "never", under the cap, is, and sees the new customer.
+    with django_assert_num_queries(1):
+        again = capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
+    assert again == {"all": first["all"], "never": (5, False)}
+    monkeypatch.setattr(pagination, "ESTIMATE_SECONDS", 0)
+    forget_estimates()
+    with django_assert_num_queries(2):
+        capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
+    with django_assert_num_queries(2):
+        capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
