@@ -5,7 +5,7 @@ from operator import attrgetter
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery, Window
+from django.db.models import Count, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -161,20 +161,6 @@ class MembershipQuerySet(models.QuerySet):
             matches &= Q(customer__in=customers) | Q(plan__in=plan_ids)
         return self.filter(matches)
 
-    def with_related_counts(self):
-        """Each membership's `payment_count` and `site_count`, in the same query."""
-
-        def count_of(related) -> models.Expression:
-            rows = related.objects.filter(membership=models.OuterRef("pk")).order_by()
-            count = rows.values("membership").annotate(count=models.Count("pk")).values("count")
-            return models.functions.Coalesce(models.Subquery(count), 0)
-
-        # Imported here: both apps' models import this module.
-        from payments.models import Payment
-        from sites.models import Site
-
-        return self.annotate(payment_count=count_of(Payment), site_count=count_of(Site))
-
     def status_counts(self, cap: int) -> dict[str, int]:
         """How many of these memberships have each status, in one query, each counted up to
         `cap` + 1 rows only: a result above `cap` means "more than cap"."""
@@ -286,34 +272,45 @@ class Membership(models.Model):
     def addon_quantities(self) -> dict[Product, int]:
         return {line.product: line.quantity for line in self.addon_lines.select_related("product")}
 
-    def newest_payments_and_total_paid(self, count: int) -> tuple[list, dict[str, Decimal]]:
-        """The newest `count` payments, and the money kept per currency from all of them after
-        refunds (as `net_totals` counts it), in one query.
+    def payment_summary(self, newest: int) -> "PaymentSummary":
+        """The newest `newest` payments, how many there are, and the money kept per currency
+        from all of them after refunds (as `net_totals` counts it), in one query.
 
-        Window functions give each payment its currency's total; beside the newest payments the
-        query returns the newest one of each currency, so that every currency's total arrives
-        even when none of its payments is among the newest.
+        Window functions give each payment its currency's total and the number of payments.
+        The query returns the newest `newest` payments of each currency: among them are the
+        newest overall, and a row of every currency, with its total, even when none of its
+        payments is among the newest. (Ranking within currencies only, not also overall, keeps
+        to one ranking window: the ORM compiles each window of a filtered query three times.)
         """
         # Imported here: the payments app's models import this module.
         from payments.models import CENT, kept_sum
 
-        newest = [F("created_at").desc(), F("id").desc()]
-        rows = (
+        newest_first = [F("created_at").desc(), F("id").desc()]
+        rows = list(
             self.payments.annotate(
                 currency_kept=Window(kept_sum(), partition_by=F("currency")),
-                rank=Window(RowNumber(), order_by=newest),
-                rank_in_currency=Window(RowNumber(), partition_by=F("currency"), order_by=newest),
+                payments_in_all=Window(Count("pk")),
+                rank_in_currency=Window(
+                    RowNumber(), partition_by=F("currency"), order_by=newest_first
+                ),
             )
-            .filter(Q(rank__lte=count) | Q(rank_in_currency=1))
-            .order_by(*newest)
+            .filter(rank_in_currency__lte=newest)
+            .order_by(*newest_first)
         )
         # A currency with no payment that took money has no total (SUM of nothing is NULL).
         # SQLite's SUM drops the trailing zeros of money; quantizing puts the cents back.
         totals = {row.currency: row.currency_kept for row in rows if row.currency_kept is not None}
-        return (
-            [row for row in rows if row.rank <= count],
-            {currency: totals[currency].quantize(CENT) for currency in sorted(totals)},
+        return PaymentSummary(
+            newest=rows[:newest],
+            count=rows[0].payments_in_all if rows else 0,
+            total_paid={currency: totals[currency].quantize(CENT) for currency in sorted(totals)},
         )
+
+    def newest_sites(self, count: int) -> tuple[list, int]:
+        """The newest `count` sites and how many there are in all, in one query: the window
+        counts every site before the slice keeps `count` of them."""
+        sites = list(self.sites.annotate(sites_in_all=Window(Count("pk")))[:count])
+        return sites, sites[0].sites_in_all if sites else 0
 
     def audit_events(self):
         """The events about this membership, newest first."""
@@ -344,3 +341,12 @@ class MembershipProducts:
     plans: list[Product]  # the plans the membership can change to, its own among them
     addons: list[Product]  # the packages and services it can be given or re-count
     lines: list[MembershipAddon]  # its add-ons, by product name
+
+
+@dataclass(frozen=True)
+class PaymentSummary:
+    """What the membership page shows of a membership's payments."""
+
+    newest: list  # the newest payments, newest first
+    count: int  # how many payments it has in all
+    total_paid: dict[str, Decimal]  # the money kept per currency, by currency code

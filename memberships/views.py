@@ -66,9 +66,7 @@ def _customer_from_query(request) -> Customer | None:
 
 
 def _membership_or_404(pk) -> Membership:
-    return get_object_or_404(
-        Membership.objects.select_related("customer__user", "plan").with_related_counts(), pk=pk
-    )
+    return get_object_or_404(Membership.objects.select_related("customer__user", "plan"), pk=pk)
 
 
 # Memberships
@@ -163,7 +161,8 @@ def _render_detail(
     form = bound_forms.get("form") or MembershipForm(instance=membership)
     if not can_change:
         form.disable()
-    payments, total_paid = membership.newest_payments_and_total_paid(BLOCK_ROWS)
+    payments = membership.payment_summary(newest=BLOCK_ROWS)
+    sites, site_count = membership.newest_sites(BLOCK_ROWS)
     ctx = {
         "section": "memberships",
         "membership": membership,
@@ -174,11 +173,11 @@ def _render_detail(
         "addon_form": bound_forms.get("addon_form") or AddonForm(products=products),
         "transfer_form": TransferForm(membership=membership),
         "addon_lines": products.lines,
-        "total_paid": total_paid,
-        "payments": payments,
-        "payment_count": membership.payment_count,
-        "sites": membership.sites.all()[:BLOCK_ROWS],
-        "site_count": membership.site_count,
+        "total_paid": payments.total_paid,
+        "payments": payments.newest,
+        "payment_count": payments.count,
+        "sites": sites,
+        "site_count": site_count,
         "events": membership.audit_events()[:BLOCK_ROWS],
     }
     return render(request, "memberships/membership_detail.html", ctx)

@@ -4,18 +4,21 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django import forms
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Event
-from memberships.models import Membership
+from memberships.forms import MembershipForm, PlanChangeForm
+from memberships.models import Membership, Product
 from payments.models import Payment
 from tests.factories import (
     EventFactory,
     MembershipAddonFactory,
     PaymentFactory,
+    ProductFactory,
     RefundFactory,
     SiteFactory,
 )
@@ -137,6 +140,50 @@ def test_totals_count_every_payment_per_currency_though_the_block_shows_the_newe
     assert "Newest 10 of 15" in page
 
 
+def test_the_payments_block_shows_the_newest_of_all_currencies_together(
+    admin_client, gold_membership
+):
+    membership = gold_membership
+    started = timezone.now() - timedelta(days=30)
+    # 12 in each of two currencies, taking turns: the newest ten are five of each.
+    payments = [
+        PaymentFactory(
+            customer=membership.customer,
+            membership=membership,
+            currency=currency,
+            created_at=started + timedelta(hours=number),
+            lines=[Decimal("1.00")],
+        )
+        for number, currency in enumerate(["USD", "EUR"] * 12)
+    ]
+
+    response = admin_client.get(url(membership))
+
+    assert list(response.context["payments"]) == payments[::-1][:10]
+    assert response.context["total_paid"] == {"EUR": Decimal("12.00"), "USD": Decimal("12.00")}
+    assert "Newest 10 of 24" in response.content.decode()
+
+
+def test_the_sites_block_shows_the_newest_sites_and_how_many_there_are(
+    admin_client, gold_membership
+):
+    membership = gold_membership
+    started = timezone.now() - timedelta(days=30)
+    sites = [
+        SiteFactory(
+            customer=membership.customer,
+            membership=membership,
+            created_at=started + timedelta(hours=number),
+        )
+        for number in range(12)
+    ]
+
+    response = admin_client.get(url(membership))
+
+    assert list(response.context["sites"]) == sites[::-1][:10]
+    assert "Newest 10 of 12" in response.content.decode()
+
+
 def test_a_membership_without_payments_shows_nothing_paid_in_its_currency(
     admin_client, gold_membership
 ):
@@ -171,6 +218,23 @@ def test_the_page_uses_as_many_queries_for_few_related_rows_as_for_many(
     # totals, sites, events.
     assert len(few) <= 8, "\n".join(few)
     assert len(many) == len(few), "\n".join(many)
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_the_page_selects_are_written_as_djangos_own_select(gold_membership, read_only):
+    membership = gold_membership
+    ProductFactory(name='Gold <i>"plus"</i> & more')
+    form = MembershipForm(instance=membership)
+    plan_form = PlanChangeForm(
+        membership=membership, products=Product.objects.for_membership(membership)
+    )
+    if read_only:
+        form.disable()
+        plan_form.fields["plan"].disabled = True
+    for field in [form["status"], form["duration_unit"], form["gateway"], plan_form["plan"]]:
+        djangos = field.as_widget(widget=forms.Select(choices=field.field.choices))
+        assert field.as_widget() == djangos
+        assert " selected>" in djangos
 
 
 def test_saving_records_one_event_with_each_changed_field(admin_client, gold_membership):
