@@ -214,9 +214,9 @@ def test_the_page_uses_as_many_queries_for_few_related_rows_as_for_many(
     for number in range(29):
         add_related_rows(currency=["USD", "EUR", "GBP"][number % 3])
     many = queries()
-    # Session, user, permissions, membership, products with the add-on lines, payments with the
-    # totals, sites, events.
-    assert len(few) <= 8, "\n".join(few)
+    # Session, user with their permissions, membership, products with the add-on lines, payments
+    # with their count and totals, sites with their count, events.
+    assert len(few) <= 7, "\n".join(few)
     assert len(many) == len(few), "\n".join(many)
 
 
