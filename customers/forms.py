@@ -162,9 +162,7 @@ class _InCustomerForm:
 
 
 class CountrySelect(LazySelect):
-    """django-countries' select, rendered by a template that writes its 250 options inline."""
-
-    template_name = "network_admin/widgets/long_select.html"
+    """django-countries' select, its 250 options rendered once per language and country."""
 
     def use_required_attribute(self, initial):
         # Django asks before it checks the field is required; answering for an optional field

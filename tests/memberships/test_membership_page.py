@@ -4,21 +4,18 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django import forms
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Event
-from memberships.forms import MembershipForm, PlanChangeForm
-from memberships.models import Membership, Product
+from memberships.models import Membership
 from payments.models import Payment
 from tests.factories import (
     EventFactory,
     MembershipAddonFactory,
     PaymentFactory,
-    ProductFactory,
     RefundFactory,
     SiteFactory,
 )
@@ -218,23 +215,6 @@ def test_the_page_uses_as_many_queries_for_few_related_rows_as_for_many(
     # with their count and totals, sites with their count, events.
     assert len(few) <= 7, "\n".join(few)
     assert len(many) == len(few), "\n".join(many)
-
-
-@pytest.mark.parametrize("read_only", [False, True])
-def test_the_page_selects_are_written_as_djangos_own_select(gold_membership, read_only):
-    membership = gold_membership
-    ProductFactory(name='Gold <i>"plus"</i> & more')
-    form = MembershipForm(instance=membership)
-    plan_form = PlanChangeForm(
-        membership=membership, products=Product.objects.for_membership(membership)
-    )
-    if read_only:
-        form.disable()
-        plan_form.fields["plan"].disabled = True
-    for field in [form["status"], form["duration_unit"], form["gateway"], plan_form["plan"]]:
-        djangos = field.as_widget(widget=forms.Select(choices=field.field.choices))
-        assert field.as_widget() == djangos
-        assert " selected>" in djangos
 
 
 def test_saving_records_one_event_with_each_changed_field(admin_client, gold_membership):
