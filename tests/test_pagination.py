@@ -112,8 +112,13 @@ NEVER_LOGGED_IN = {"all": Q(), "never": Q(last_login__isnull=True)}
 
 
 def planner_expects(monkeypatch, **estimates):
-    """Make the planner's estimates of NEVER_LOGGED_IN these (they depend on table statistics)."""
-    monkeypatch.setattr(pagination, "_estimates", lambda queryset, subsets: estimates)
+    """Make the planner's estimates these, by subset ("all" also for the whole queryset): they
+    depend on table statistics."""
+
+    def estimate(database, queries):
+        return {key: estimates.get(key, estimates["all"]) for key in queries}
+
+    monkeypatch.setattr(pagination, "_estimate", estimate)
 
 
 def test_sampled_counts_are_exact_within_the_cap_from_one_query(
