@@ -168,17 +168,28 @@ def sampled_counts(
     When the queryset has no more rows than `cap`, those counts are exact. Otherwise (PostgreSQL)
     they are the planner's estimates, never less than what the read saw; and when the planner
     expects far more rows than `cap` (SKIP_READ_FACTOR times), nothing is read: the counts would
-    be its estimates anyway. Returns {key: (count, is_estimate)}.
+    be its estimates anyway, and they are kept like `capped_counts` keeps its estimates.
+    Returns {key: (count, is_estimate)}.
     """
     if connections[queryset.db].vendor != "postgresql":
         return capped_counts(queryset, subsets, cap=cap)
+    queries = _subset_queries(queryset, {_ALL_SEEN: Q()} | subsets)
+    # Estimates made less than ESTIMATE_SECONDS ago: the same search, another page or tab of it.
+    kept = _recent(queryset.db, queries)
     # The planner is asked about the whole queryset first: a rare search's tabs then cost one
     # cheap EXPLAIN and the read, not an EXPLAIN of every tab (each plans the search again).
-    everything = _estimate(queryset.db, _subset_queries(queryset, {_ALL_SEEN: Q()}))[_ALL_SEEN]
+    everything = kept.get(_ALL_SEEN)
+    if everything is None:
+        everything = _estimate(queryset.db, {_ALL_SEEN: queries[_ALL_SEEN]})[_ALL_SEEN]
     if everything > SKIP_READ_FACTOR * cap:
-        narrower = {key: condition for key, condition in subsets.items() if condition}
-        estimates = _estimates(queryset, narrower)
-        return {key: (estimates.get(key, everything), True) for key in subsets}
+        unknown = {
+            key: queries[key] for key, condition in subsets.items() if condition and key not in kept
+        }
+        made = dict.fromkeys(queries.keys() - kept.keys(), everything)
+        if unknown:
+            made |= _estimate(queryset.db, unknown)
+        _keep(queryset.db, queries, made)
+        return {key: (kept.get(key, made.get(key)), True) for key in subsets}
     seen = queryset.order_by()[: cap + 1].aggregate(
         **{key: Count("pk", filter=condition or None) for key, condition in subsets.items()},
         **{_ALL_SEEN: Count("pk")},

@@ -178,3 +178,23 @@ def test_a_count_past_the_cap_is_kept_as_an_estimate_for_a_while(
         capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
     with django_assert_num_queries(2):
         capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_search_estimated_far_past_the_cap_is_not_estimated_again_for_a_while(
+    customers, monkeypatch
+):
+    asked = []
+
+    def estimate(database, queries):
+        asked.append(set(queries))
+        return dict.fromkeys(queries, 100)
+
+    monkeypatch.setattr(pagination, "_estimate", estimate)
+    first = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
+    assert first == {"all": (100, True), "never": (100, True)} and len(asked) == 2
+    assert sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5) == first
+    assert len(asked) == 2
+    forget_estimates()
+    sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
+    assert len(asked) == 4
