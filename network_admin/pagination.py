@@ -141,10 +141,16 @@ def count_each(queryset: QuerySet, subsets: dict[str, Q], *, limit: int | None =
 def capped_counts(
     queryset: QuerySet, subsets: dict[str, Q], *, cap: int = COUNT_CAP
 ) -> dict[str, tuple[int, bool]]:
-    """`capped_count` of each of `subsets`: exact counts in one round trip, plus one more for
-    the planner's estimates of all the subsets past the cap (a subset this process found past
+    """How many rows of `queryset` match each of `subsets`, exact up to `cap`, beyond it the
+    planner's estimate: exact counts in one round trip, plus one more for the planner's
+    estimates of all the subsets past the cap (a subset this process found past
     the cap less than ESTIMATE_SECONDS ago keeps that estimate, uncounted).
-    Returns {key: (count, is_estimate)}."""
+    Returns {key: (count, is_estimate)}.
+
+    SQLite always counts exactly. On PostgreSQL an exact count of a million rows costs tens of
+    milliseconds on every page view, and nobody needs to know it's 1,000,017 rather than about a
+    million.
+    """
     if connections[queryset.db].vendor != "postgresql":
         return {key: (count, False) for key, count in count_each(queryset, subsets).items()}
     queries = _subset_queries(queryset, subsets)
@@ -219,16 +225,6 @@ def tab_counts(
 
 # The sample's own row count, beside the subsets' (a name no caller's subset can have).
 _ALL_SEEN = "__all_seen"
-
-
-def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """The number of rows, exact up to `cap`; beyond it the planner's estimate.
-
-    Returns (count, is_estimate). SQLite always counts exactly. On PostgreSQL an exact count of
-    a million rows costs tens of milliseconds on every page view, and nobody needs to know it's
-    1,000,017 rather than about a million.
-    """
-    return capped_counts(queryset, {"all": Q()}, cap=cap)["all"]
 
 
 def _estimates(queryset: QuerySet, subsets: dict[str, Q]) -> dict[str, int]:

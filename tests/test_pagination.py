@@ -13,7 +13,6 @@ from network_admin.pagination import (
     FIRST,
     LAST,
     SortKey,
-    capped_count,
     capped_counts,
     forget_estimates,
     paginate,
@@ -96,16 +95,16 @@ def test_an_empty_list_has_one_empty_page():
     assert page.rows == [] and page.is_only_page
 
 
-def test_capped_count_is_exact_for_small_tables(customers):
-    assert capped_count(Customer.objects.all()) == (11, False)
-    assert capped_count(Customer.objects.filter(last_login__isnull=True)) == (4, False)
+def test_capped_counts_are_exact_for_small_tables(customers):
+    counts = capped_counts(Customer.objects.all(), NEVER_LOGGED_IN)
+    assert counts == {"all": (11, False), "never": (4, False)}
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
-def test_capped_count_estimates_beyond_the_cap_on_postgresql(customers):
-    count, is_estimate = capped_count(Customer.objects.all(), cap=5)
-    assert is_estimate
-    assert count >= 6
+def test_capped_counts_estimate_beyond_the_cap_on_postgresql(customers):
+    counts = capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
+    assert counts["all"][1] and counts["all"][0] >= 6
+    assert counts["never"] == (4, False)
 
 
 NEVER_LOGGED_IN = {"all": Q(), "never": Q(last_login__isnull=True)}
