@@ -223,7 +223,8 @@ def tab_counts(
     return count(queryset, subsets, cap=cap)
 
 
-# The sample's own row count, beside the subsets' (a name no caller's subset can have).
+# The whole queryset's key beside the subsets' (for its sample's row count and its estimate): a
+# name no caller's subset can have.
 _ALL_SEEN = "__all_seen"
 
 
