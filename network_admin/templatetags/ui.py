@@ -96,11 +96,9 @@ def timestamp(when):
     """The exact date and time of `when`, then how long ago it was; "Never" without one."""
     if not when:
         return _("Never")
-    local = timezone.localtime(when)
     return markup(
-        '<time datetime="{}">{}</time> <span class="muted small">{}</span>',
-        local.isoformat(),
-        format_date(local, "DATETIME_FORMAT"),
+        '{} <span class="muted small">{}</span>',
+        calendar_date(when, "DATETIME_FORMAT", hover=False),
         natural_time(when),
     )
 
