@@ -202,7 +202,7 @@ def sampled_counts(
     )
     if seen.pop(_ALL_SEEN) <= cap:
         return {key: (count, False) for key, count in seen.items()}
-    estimates = _estimates(queryset, subsets)
+    estimates = _estimate(queryset.db, {key: queries[key] for key in subsets})
     return {key: (max(estimates[key], count), True) for key, count in seen.items()}
 
 
@@ -226,11 +226,6 @@ def tab_counts(
 # The whole queryset's key beside the subsets' (for its sample's row count and its estimate): a
 # name no caller's subset can have.
 _ALL_SEEN = "__all_seen"
-
-
-def _estimates(queryset: QuerySet, subsets: dict[str, Q]) -> dict[str, int]:
-    """The planner's row estimate of each of `subsets` (see `_estimate`)."""
-    return _estimate(queryset.db, _subset_queries(queryset, subsets))
 
 
 # A planner estimate moves only when PostgreSQL re-analyzes the table, and it is shown as "≈":
