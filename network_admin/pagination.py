@@ -151,18 +151,34 @@ def capped_counts(
     milliseconds on every page view, and nobody needs to know it's 1,000,017 rather than about a
     million.
     """
-    if connections[queryset.db].vendor != "postgresql":
-        return {key: (count, False) for key, count in count_each(queryset, subsets).items()}
-    queries = _subset_queries(queryset, subsets)
-    counted = {key: (estimate, True) for key, estimate in _recent(queryset.db, queries).items()}
+    return _capped(queryset.db, _subset_queries(queryset, subsets), cap=cap)
+
+
+def capped_totals(
+    querysets: dict[str, QuerySet], *, cap: int = COUNT_CAP
+) -> dict[str, tuple[int, bool]]:
+    """`capped_counts` of querysets of different tables, such as a dashboard's headline
+    numbers: how many rows each has, in the same round trips. They must read one database.
+    Returns {key: (count, is_estimate)}."""
+    databases = {queryset.db for queryset in querysets.values()}
+    if len(databases) != 1:
+        raise ValueError(f"capped_totals needs querysets of one database, not {databases}.")
+    queries = {key: _pk_query(queryset) for key, queryset in querysets.items()}
+    return _capped(databases.pop(), queries, cap=cap)
+
+
+def _capped(database: str, queries: dict[str, tuple[str, tuple]], *, cap: int):
+    if connections[database].vendor != "postgresql":
+        return {key: (count, False) for key, count in _count(database, queries).items()}
+    counted = {key: (estimate, True) for key, estimate in _recent(database, queries).items()}
     uncounted = {key: query for key, query in queries.items() if key not in counted}
-    counts = _count(queryset.db, uncounted, limit=cap + 1)
+    counts = _count(database, uncounted, limit=cap + 1)
     past_cap = {key: uncounted[key] for key, count in counts.items() if count > cap}
-    estimates = _estimate(queryset.db, past_cap)
-    _keep(queryset.db, past_cap, estimates)
+    estimates = _estimate(database, past_cap)
+    _keep(database, past_cap, estimates)
     for key, count in counts.items():
         counted[key] = (max(estimates[key], count), True) if key in estimates else (count, False)
-    return {key: counted[key] for key in subsets}
+    return {key: counted[key] for key in queries}
 
 
 def sampled_counts(
@@ -248,13 +264,14 @@ def forget_estimates() -> None:
 def _subset_queries(queryset: QuerySet, subsets: dict[str, Q]) -> dict[str, tuple[str, tuple]]:
     """The SQL and parameters of each subset's primary keys, compiled once for counting,
     estimating and as the key of a kept estimate."""
-    return {
-        key: queryset.filter(condition).order_by().values("pk").query.sql_with_params()
-        for key, condition in subsets.items()
-    }
+    return {key: _pk_query(queryset.filter(condition)) for key, condition in subsets.items()}
 
 
-def _count(database: str, queries: dict[str, tuple[str, tuple]], *, limit: int | None):
+def _pk_query(queryset: QuerySet) -> tuple[str, tuple]:
+    return queryset.order_by().values("pk").query.sql_with_params()
+
+
+def _count(database: str, queries: dict[str, tuple[str, tuple]], *, limit: int | None = None):
     if not queries:
         return {}
     parts, params = [], []

@@ -8,7 +8,6 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
-from django.db.models import CharField, Count, Value
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -18,6 +17,7 @@ from customers.models import Customer
 from events.models import Event
 from memberships.models import Membership
 from network_admin.access import staff_permission_required
+from network_admin.pagination import capped_totals
 from network_admin.preferences import safe_next
 from payments.models import Payment
 from sites.models import Site
@@ -39,28 +39,20 @@ def _customers_to_their_account(view):
     return wrapper
 
 
-def _count(queryset, key: str):
-    return (
-        queryset.order_by()
-        .annotate(key=Value(key, output_field=CharField()))
-        .values("key")
-        .annotate(n=Count("pk"))
-        .values_list("key", "n")
+def network_counts() -> dict[str, tuple[int, bool]]:
+    """The dashboard's headline numbers: exact up to the cap, beyond it the planner's estimates
+    (an exact count of 11 million events took 1.8 s), kept a minute (`capped_totals`)."""
+    return capped_totals(
+        {
+            "customers": Customer.objects.all(),
+            "vip": Customer.objects.vip(),
+            "memberships": Membership.objects.all(),
+            "active_memberships": Membership.objects.filter(status=Membership.Status.ACTIVE),
+            "completed_payments": Payment.objects.filter(status=Payment.Status.COMPLETED),
+            "sites": Site.objects.all(),
+            "events": Event.objects.all(),
+        }
     )
-
-
-def network_counts() -> dict[str, int]:
-    """The dashboard's headline numbers, fetched in one round trip (a UNION ALL of COUNTs)."""
-    parts = [
-        _count(Customer.objects.all(), "customers"),
-        _count(Customer.objects.vip(), "vip"),
-        _count(Membership.objects.all(), "memberships"),
-        _count(Membership.objects.filter(status=Membership.Status.ACTIVE), "active_memberships"),
-        _count(Payment.objects.filter(status=Payment.Status.COMPLETED), "completed_payments"),
-        _count(Site.objects.all(), "sites"),
-        _count(Event.objects.all(), "events"),
-    ]
-    return dict(parts[0].union(*parts[1:], all=True).order_by())
 
 
 @_customers_to_their_account

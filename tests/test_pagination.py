@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Customer
+from events.models import Event
 from network_admin import pagination
 from network_admin.pagination import (
     AFTER,
@@ -14,11 +15,12 @@ from network_admin.pagination import (
     LAST,
     SortKey,
     capped_counts,
+    capped_totals,
     forget_estimates,
     paginate,
     sampled_counts,
 )
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, EventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +107,25 @@ def test_capped_counts_estimate_beyond_the_cap_on_postgresql(customers):
     counts = capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
     assert counts["all"][1] and counts["all"][0] >= 6
     assert counts["never"] == (4, False)
+
+
+def test_capped_totals_count_several_tables_exactly_under_the_cap(
+    customers, django_assert_num_queries
+):
+    EventFactory.create_batch(2)
+    with django_assert_num_queries(1):
+        totals = capped_totals({"customers": Customer.objects.all(), "events": Event.objects.all()})
+    assert totals == {"customers": (11, False), "events": (2, False)}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_capped_totals_estimate_the_tables_past_the_cap(customers):
+    EventFactory.create_batch(2)
+    totals = capped_totals(
+        {"customers": Customer.objects.all(), "events": Event.objects.all()}, cap=5
+    )
+    assert totals["customers"][1] and totals["customers"][0] >= 6
+    assert totals["events"] == (2, False)
 
 
 NEVER_LOGGED_IN = {"all": Q(), "never": Q(last_login__isnull=True)}

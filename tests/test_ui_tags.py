@@ -44,6 +44,13 @@ def test_money_is_grouped_as_the_language_does():
         assert "1.234,50" in render("{% money amount 'IDR' %}", amount=Decimal("1234.5"))
 
 
+def test_a_count_is_grouped_and_an_estimate_says_so():
+    assert render("{{ count|count_or_estimate }}", count=(1234, False)) == "1,234"
+    assert render("{{ count|count_or_estimate }}", count=(1000003, True)) == "≈1,000,003"
+    with translation.override("id"):
+        assert render("{{ count|count_or_estimate }}", count=(1234, True)) == "≈1.234"
+
+
 def test_time_ago_is_relative_with_the_exact_time_on_hover():
     when = timezone.now() - timedelta(minutes=3)
     html = render("{% time_ago when %}", when=when)

@@ -12,6 +12,7 @@ import html
 from functools import cache
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -101,6 +102,14 @@ def timestamp(when):
         calendar_date(when, "DATETIME_FORMAT", hover=False),
         natural_time(when),
     )
+
+
+@register.filter
+def count_or_estimate(count: tuple[int, bool]) -> str:
+    """A (count, is_estimate) pair of network_admin.pagination's counts, grouped as the language
+    does: "≈" before an estimate."""
+    number, is_estimate = count
+    return f"≈{intcomma(number)}" if is_estimate else intcomma(number)
 
 
 @register.simple_tag

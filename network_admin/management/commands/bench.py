@@ -132,6 +132,7 @@ class Command(BaseCommand):
         event = Event.objects.filter(customer_id=ordinary.pk).order_by("pk").first()
         customers = reverse("customers:list")
         pages = [
+            Page("dashboard", reverse("home")),
             Page("customers: page 1", customers),
             Page("customers: last page", f"{customers}?page=last"),
             Page("customers: VIP tab", f"{customers}?tab=vip"),
