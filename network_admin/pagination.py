@@ -288,14 +288,25 @@ def _count(database: str, queries: dict[str, tuple[str, tuple]], *, limit: int |
 
 def _estimate(database: str, queries: dict[str, tuple[str, tuple]]) -> dict[str, int]:
     """The planner's row estimate of each query, from one EXPLAIN of their UNION ALL: each
-    branch of the plan's Append node carries its own estimate."""
+    branch of the plan's Append node carries its own estimate.
+
+    The plan is made without parallel workers: a parallel plan puts a Gather above the Append
+    and gives each branch its rows per worker. Sent as one string, the three statements run as
+    one implicit transaction, so the setting lasts for this EXPLAIN only.
+    """
     if not queries:
         return {}
     params = [param for _sql, query_params in queries.values() for param in query_params]
     union = " UNION ALL ".join(f"({sql})" for sql, _params in queries.values())
     with connections[database].cursor() as cursor:
         # Only SQL the ORM compiled is joined here; every value travels as a parameter.
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {union}", params)
+        cursor.execute(
+            "SET LOCAL max_parallel_workers_per_gather = 0; "
+            f"EXPLAIN (FORMAT JSON) {union}; "
+            "RESET max_parallel_workers_per_gather",
+            params,
+        )
+        cursor.nextset()
         plan = cursor.fetchone()[0][0]["Plan"]
     branches = plan["Plans"] if len(queries) > 1 else [plan]
     return {key: int(branch["Plan Rows"]) for key, branch in zip(queries, branches, strict=True)}

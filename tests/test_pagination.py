@@ -128,6 +128,18 @@ def test_capped_totals_estimate_the_tables_past_the_cap(customers):
     assert totals["events"] == (2, False)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_estimates_are_whole_where_the_planner_would_use_parallel_workers(customers):
+    # Made cheap, a parallel plan puts a Gather above the branches and estimates per worker.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0; "
+            "SET LOCAL min_parallel_table_scan_size = 0; ANALYZE customers_customer"
+        )
+    queries = pagination._subset_queries(Customer.objects.all(), NEVER_LOGGED_IN)
+    assert pagination._estimate(connection.alias, queries) == {"all": 11, "never": 4}
+
+
 NEVER_LOGGED_IN = {"all": Q(), "never": Q(last_login__isnull=True)}
 
 

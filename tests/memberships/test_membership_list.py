@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from memberships import views
 from memberships.models import DurationUnit, Membership
+from network_admin import pagination
 from tests.factories import CustomerFactory, MembershipFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +126,19 @@ def test_search_counts_the_tabs_over_the_matches_only(admin_client):
     response = admin_client.get(URL, {"q": "agency"})
     counts = {tab["key"]: tab["count"] for tab in response.context["tabs"]}
     assert (counts["all"], counts["active"], counts["pending"]) == (2, 1, 1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_search_expected_to_match_thousands_is_estimated_not_counted(admin_client, monkeypatch):
+    monkeypatch.setattr(
+        pagination, "_estimate", lambda database, queries: dict.fromkeys(queries, 5000)
+    )
+    MembershipFactory(plan=ProductFactory(name="Agency"))
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(URL, {"q": "agency"})
+    assert not [query for query in queries.captured_queries if "COUNT(" in query["sql"]]
+    assert '<span class="count">≈5,000</span>' in response.content.decode()
+    assert references_on(response)
 
 
 def test_the_customer_filter_shows_only_that_customers_memberships(admin_client, customer):
