@@ -190,7 +190,7 @@ def sampled_counts(
     When the queryset has no more rows than `cap`, those counts are exact. Otherwise (PostgreSQL)
     they are the planner's estimates, never less than what the read saw; and when the planner
     expects far more rows than `cap` (SKIP_READ_FACTOR times), nothing is read: the counts would
-    be its estimates anyway, and they are kept like `capped_counts` keeps its estimates.
+    be its estimates anyway. Estimates are kept like `capped_counts` keeps its estimates.
     Returns {key: (count, is_estimate)}.
     """
     if connections[queryset.db].vendor != "postgresql":
@@ -198,6 +198,8 @@ def sampled_counts(
     queries = _subset_queries(queryset, {_ALL_SEEN: Q()} | subsets)
     # Estimates made less than ESTIMATE_SECONDS ago: the same search, another page or tab of it.
     kept = _recent(queryset.db, queries)
+    if kept.keys() >= subsets.keys():
+        return {key: (kept[key], True) for key in subsets}
     # The planner is asked about the whole queryset first: a rare search's tabs then cost one
     # cheap EXPLAIN and the read, not an EXPLAIN of every tab (each plans the search again).
     everything = kept.get(_ALL_SEEN)
@@ -219,7 +221,10 @@ def sampled_counts(
     if seen.pop(_ALL_SEEN) <= cap:
         return {key: (count, False) for key, count in seen.items()}
     estimates = _estimate(queryset.db, {key: queries[key] for key in subsets})
-    return {key: (max(estimates[key], count), True) for key, count in seen.items()}
+    counts = {key: max(estimates[key], count) for key, count in seen.items()}
+    # Kept like the others, so the search's next pages and tabs don't read it again.
+    _keep(queryset.db, queries, counts)
+    return {key: (count, True) for key, count in counts.items()}
 
 
 # A trigram search's read can't stop early: PostgreSQL first builds the bitmap of every match

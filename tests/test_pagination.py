@@ -174,6 +174,21 @@ def test_sampled_counts_estimate_beyond_the_cap_but_never_below_what_they_saw(
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_search_read_past_the_cap_is_not_read_again_for_a_while(
+    customers, monkeypatch, django_assert_num_queries
+):
+    planner_expects(monkeypatch, all=3, never=1)
+    with django_assert_num_queries(1):
+        first = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
+    CustomerFactory.create_batch(2)
+    with django_assert_num_queries(0):
+        assert sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5) == first
+    forget_estimates()
+    with django_assert_num_queries(1):
+        sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
 def test_sampled_counts_do_not_read_what_the_planner_expects_far_beyond_the_cap(
     customers, monkeypatch, django_assert_num_queries
 ):
