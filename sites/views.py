@@ -41,12 +41,16 @@ def site_list(request):
     if state["customer"]:
         owner = get_object_or_404(Customer.objects.select_related("user"), pk=state["customer"])
         sites = sites.filter(customer=owner)
+    unsearched = sites
     if state["q"]:
         sites = sites.search(state["q"])
     counts = tab_counts(sites, TAB_FILTERS, searched=bool(state["q"]))
-    rows = sites.filter(TAB_FILTERS[state["tab"]]).with_owner()
-    # A search that matches few sites (an exact count) sorts just them, see _few_newest_first.
+    # A search that matches few sites (an exact count) sorts just them, see _few_newest_first;
+    # one that matches more than the count cap walks the newest sites (SiteQuerySet.search).
     few = bool(state["q"]) and not counts[state["tab"]][1]
+    if state["q"] and not few:
+        sites = unsearched.search(state["q"], many=True)
+    rows = sites.filter(TAB_FILTERS[state["tab"]]).with_owner()
     page = keyset_page(request, *(_few_newest_first(rows) if few else (rows, NEWEST_FIRST)))
     ctx = {
         "section": "sites",

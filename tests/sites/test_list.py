@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from network_admin import pagination
 from sites.models import Site
 from tests.factories import CustomerFactory, MembershipFactory, SiteFactory
 
@@ -60,6 +61,35 @@ def test_search_finds_sites_by_each_field(admin_client, field, typed):
     SiteFactory(title="The Bakery Corner", domain="crumbs.example.net", customer=ada)
     SiteFactory(title="Other", domain="other.example.net")
     assert titles_on(admin_client.get(URL, {"q": typed})) == ["The Bakery Corner"]
+
+
+@pytest.mark.parametrize(
+    "typed", ["BAKERY corner", "crumbs.example", "ada lovelace", "ADA@analytical"]
+)
+def test_a_search_known_to_match_many_sites_finds_the_same_ones(typed):
+    ada = CustomerFactory(
+        user__first_name="Ada", user__last_name="Lovelace", user__email="ada@analytical.example"
+    )
+    bakery = SiteFactory(title="The Bakery Corner", domain="crumbs.example.net", customer=ada)
+    SiteFactory(title="Other", domain="other.example.net")
+    assert list(Site.objects.search(typed, many=True)) == [bakery]
+    assert list(Site.objects.search(typed)) == [bakery]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_search_past_the_count_cap_lists_its_sites_newest_first(admin_client, monkeypatch):
+    monkeypatch.setattr(
+        pagination, "_estimate", lambda database, queries: dict.fromkeys(queries, 5000)
+    )
+    ada = CustomerFactory(user__first_name="Ada", user__last_name="Lovelace")
+    now = timezone.now()
+    SiteFactory(title="Old", customer=ada, created_at=now - timedelta(days=2))
+    SiteFactory(title="Ada's shop", created_at=now - timedelta(days=3))
+    SiteFactory(title="New", customer=ada, created_at=now - timedelta(days=1))
+    SiteFactory(title="Someone else's")
+    response = admin_client.get(URL, {"q": "ada"})
+    assert titles_on(response) == ["New", "Old", "Ada's shop"]
+    assert '<span class="count">≈5,000</span>' in response.content.decode()
 
 
 def test_search_finds_a_site_by_its_reference_code(admin_client):
