@@ -21,6 +21,27 @@ def _is_ip_address(text: str) -> bool:
     return True
 
 
+# An IP search looks its customers up by a list of ids up to this many customers.
+MANY_CUSTOMERS_OF_AN_IP = 1000
+
+
+def _logged_in_from(ip: str) -> models.Q:
+    """Customers who logged in from `ip`, as a condition the search ORs with its text match.
+
+    As a list of ids, looked up first: PostgreSQL then combines the id and text indexes. As an
+    EXISTS per customer it guessed half of all customers match, walked all of them and took
+    4.6 s on a million customers to find the one who did. An address shared by more customers
+    than a list should carry is matched by subquery (then there are many to walk to).
+    """
+    logins = LoginRecord.objects.filter(ip_address=ip).order_by().values("customer_id")
+    ids = list(
+        logins.distinct().values_list("customer_id", flat=True)[: MANY_CUSTOMERS_OF_AN_IP + 1]
+    )
+    if len(ids) > MANY_CUSTOMERS_OF_AN_IP:
+        return models.Q(pk__in=logins)
+    return models.Q(pk__in=ids)
+
+
 class User(AbstractUser):
     """A login account: staff users are network admins or support agents, the rest are customers."""
 
@@ -70,13 +91,7 @@ class CustomerQuerySet(models.QuerySet):
         if reference:
             matches |= models.Q(reference=reference)
         if _is_ip_address(text.strip()):
-            matches |= models.Q(
-                models.Exists(
-                    LoginRecord.objects.filter(
-                        customer=models.OuterRef("pk"), ip_address=text.strip()
-                    )
-                )
-            )
+            matches |= _logged_in_from(text.strip())
         return self.filter(matches)
 
     def find_one(self, text: str):

@@ -106,12 +106,14 @@ def _customers_for(tab: str, search: str):
 def customer_list(request):
     form = CustomerListForm(request.GET, default_view=remembered_view(request, VIEW_PREFERENCE))
     tab, search, sort, view = (form.value(name) for name in ("tab", "q", "sort", "view"))
+    # Searched once: an IP address search looks its customers up first.
+    customers = _customers_for("all", search)
     page = keyset_page(
         request,
-        _customers_for(tab, search).select_related("user").with_membership_count(),
+        customers.filter(_tab_filters()[tab]).select_related("user").with_membership_count(),
         CUSTOMER_SORTS[sort],
     )
-    counts = tab_counts(_customers_for("all", search), _tab_filters(), searched=bool(search))
+    counts = tab_counts(customers, _tab_filters(), searched=bool(search))
     tabs = [
         {"key": key, "label": label, "count": counts[key][0], "is_estimate": counts[key][1]}
         for key, label in CustomerListForm.TABS.items()

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from customers import models as customer_models
 from customers.models import Customer
 from events.models import Event
 from tests.factories import CustomerFactory, LoginRecordFactory, MembershipFactory
@@ -65,6 +66,21 @@ def test_search_finds_customers_by_reference_and_login_ip(admin_client):
     CustomerFactory()
     assert names_on(admin_client.get(URL, {"q": ada.reference.lower()})) == [ada.name]
     assert names_on(admin_client.get(URL, {"q": "203.0.113.77"})) == [ada.name]
+
+
+@pytest.mark.parametrize("listed_up_to", [1, 1000])
+def test_an_ip_search_finds_every_customer_who_logged_in_from_it(
+    admin_client, monkeypatch, listed_up_to
+):
+    # Up to MANY_CUSTOMERS_OF_AN_IP customers are looked up by id, more by subquery.
+    monkeypatch.setattr(customer_models, "MANY_CUSTOMERS_OF_AN_IP", listed_up_to)
+    now = timezone.now()
+    ada = CustomerFactory(created_at=now - timedelta(days=2))
+    grace = CustomerFactory(created_at=now - timedelta(days=1))
+    for customer in (ada, grace, grace):
+        LoginRecordFactory(customer=customer, ip_address="2001:db8::7")
+    CustomerFactory()
+    assert names_on(admin_client.get(URL, {"q": "2001:db8::7"})) == [grace.name, ada.name]
 
 
 @pytest.mark.parametrize(
