@@ -54,7 +54,7 @@ from events.models import Event
 from events.services import Actor
 from network_admin.access import require_permission, staff_permission_required
 from network_admin.client import client_ip
-from network_admin.pagination import SortKey, tab_counts
+from network_admin.pagination import SortKey, sorted_by_values, tab_counts
 from network_admin.preferences import keyset_page, remember_view, remembered_view, safe_next
 from network_admin.services import login_failed
 from network_admin.views import set_language_cookie
@@ -90,6 +90,10 @@ CUSTOMER_SORTS = {
     "name": [SortKey("user__first_name"), SortKey("user__last_name"), SortKey("id")],
 }
 VIEW_PREFERENCE = "customers.view"
+# A search sorted by name that matches at most this many customers sorts just its matches: the
+# name index is on users, so walking it probes one customer per user, and it took 51,000 probes
+# (0.9 s) to find a page of the 10,118 customers named Fischer among a million.
+NAME_SORTED_MATCHES = 20_000
 
 
 def _tab_filters() -> dict[str, Q]:
@@ -108,12 +112,12 @@ def customer_list(request):
     tab, search, sort, view = (form.value(name) for name in ("tab", "q", "sort", "view"))
     # Searched once: an IP address search looks its customers up first.
     customers = _customers_for("all", search)
-    page = keyset_page(
-        request,
-        customers.filter(_tab_filters()[tab]).select_related("user").with_membership_count(),
-        CUSTOMER_SORTS[sort],
-    )
     counts = tab_counts(customers, _tab_filters(), searched=bool(search))
+    rows = customers.filter(_tab_filters()[tab]).select_related("user").with_membership_count()
+    keys = CUSTOMER_SORTS[sort]
+    if search and sort == "name" and counts[tab][0] <= NAME_SORTED_MATCHES:
+        rows, keys = sorted_by_values(rows, keys)
+    page = keyset_page(request, rows, keys)
     tabs = [
         {"key": key, "label": label, "count": counts[key][0], "is_estimate": counts[key][1]}
         for key, label in CustomerListForm.TABS.items()

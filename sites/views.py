@@ -3,7 +3,6 @@ import copy
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from customers.models import Customer
 from events.services import Actor
 from network_admin.access import require_permission, staff_permission_required
-from network_admin.pagination import SortKey, tab_counts
+from network_admin.pagination import SortKey, sorted_by_values, tab_counts
 from network_admin.preferences import VIEWS, keyset_page, remember_view, remembered_view
 from sites import services
 from sites.forms import OWNER_FIELDS, SiteActiveForm, SiteForm, SiteListForm
@@ -45,13 +44,15 @@ def site_list(request):
     if state["q"]:
         sites = sites.search(state["q"])
     counts = tab_counts(sites, TAB_FILTERS, searched=bool(state["q"]))
-    # A search that matches few sites (an exact count) sorts just them, see _few_newest_first;
-    # one that matches more than the count cap walks the newest sites (SiteQuerySet.search).
+    # A search that matches few sites (an exact count) sorts just them (sorted_by_values); one
+    # that matches more than the count cap walks the newest sites (SiteQuerySet.search).
     few = bool(state["q"]) and not counts[state["tab"]][1]
     if state["q"] and not few:
         sites = unsearched.search(state["q"], many=True)
     rows = sites.filter(TAB_FILTERS[state["tab"]]).with_owner()
-    page = keyset_page(request, *(_few_newest_first(rows) if few else (rows, NEWEST_FIRST)))
+    page = keyset_page(
+        request, *(sorted_by_values(rows, NEWEST_FIRST) if few else (rows, NEWEST_FIRST))
+    )
     ctx = {
         "section": "sites",
         **state,
@@ -68,17 +69,6 @@ def site_list(request):
     if request.htmx and request.htmx.target == "site-results":
         template += "#results"
     return render(request, template, ctx)
-
-
-def _few_newest_first(rows):
-    """`rows` and the keys to page them newest first, for a search with few matches.
-
-    Sorted by an expression rather than the column, so PostgreSQL doesn't walk the whole date
-    index looking for them (seconds, when nothing matches) but finds them by the search's
-    indexes and sorts just those.
-    """
-    keys = [SortKey("match_created_at", descending=True), SortKey("id", descending=True)]
-    return rows.annotate(match_created_at=Coalesce("created_at", "created_at")), keys
 
 
 @staff_permission_required("sites.view_site")

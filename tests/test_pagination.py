@@ -19,6 +19,7 @@ from network_admin.pagination import (
     forget_estimates,
     paginate,
     sampled_counts,
+    sorted_by_values,
 )
 from tests.factories import CustomerFactory, EventFactory
 
@@ -44,34 +45,34 @@ def customers():
     ]
 
 
-def walk(keys, direction_start, step):
-    seen, page = (
-        [],
-        paginate(Customer.objects.all(), keys, size=4, direction=direction_start, cursor=""),
-    )
+def walk(keys, direction_start, step, queryset=None):
+    queryset = Customer.objects.all() if queryset is None else queryset
+    seen, page = [], paginate(queryset, keys, size=4, direction=direction_start, cursor="")
     while True:
         seen.append([customer.pk for customer in page.rows])
         if step == AFTER and page.has_next:
-            page = paginate(
-                Customer.objects.all(), keys, size=4, direction=AFTER, cursor=page.last_cursor
-            )
+            page = paginate(queryset, keys, size=4, direction=AFTER, cursor=page.last_cursor)
         elif step == BEFORE and page.has_previous:
-            page = paginate(
-                Customer.objects.all(), keys, size=4, direction=BEFORE, cursor=page.first_cursor
-            )
+            page = paginate(queryset, keys, size=4, direction=BEFORE, cursor=page.first_cursor)
         else:
             return seen
 
 
+@pytest.mark.parametrize("by_values", [False, True], ids=["by-columns", "by-values"])
 @pytest.mark.parametrize("keys", [NEWEST, LAST_LOGIN], ids=["newest", "last-login"])
-def test_paging_forwards_and_backwards_visits_every_row_once_in_order(customers, keys):
+def test_paging_forwards_and_backwards_visits_every_row_once_in_order(customers, keys, by_values):
     expected = list(
         Customer.objects.order_by(*(key.order_by(nulls_last=True) for key in keys)).values_list(
             "pk", flat=True
         )
     )
-    forwards = walk(keys, FIRST, AFTER)
-    backwards = walk(keys, LAST, BEFORE)
+    queryset, keys = (
+        sorted_by_values(Customer.objects.all(), keys)
+        if by_values
+        else (Customer.objects.all(), keys)
+    )
+    forwards = walk(keys, FIRST, AFTER, queryset)
+    backwards = walk(keys, LAST, BEFORE, queryset)
     assert [pk for page in forwards for pk in page] == expected
     assert [pk for page in reversed(backwards) for pk in page] == expected
     assert [len(page) for page in forwards] == [4, 4, 3]
