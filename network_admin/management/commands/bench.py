@@ -9,6 +9,7 @@ import resource
 import statistics
 import time
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -20,7 +21,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from customers.models import Customer, User
+from customers.models import Customer, LoginRecord, User
 from events.models import Event
 from memberships.models import Membership
 from payments.models import Payment
@@ -130,6 +131,11 @@ class Command(BaseCommand):
         payment = ordinary.payments.order_by("pk").first() or Payment.objects.first()
         site = ordinary.sites.order_by("pk").first() or Site.objects.first()
         event = Event.objects.filter(customer_id=ordinary.pk).order_by("pk").first()
+        login = (
+            ordinary.logins.order_by("-pk").first() or LoginRecord.objects.order_by("-pk").first()
+        )
+        # A last name thousands of customers share: searched on every list, which match owners.
+        common = ordinary.user.last_name.lower()
         customers = reverse("customers:list")
         pages = [
             Page("dashboard", reverse("home")),
@@ -151,9 +157,25 @@ class Command(BaseCommand):
                 )
                 for kind, term in (
                     ("rare", ordinary.user.username),
-                    ("common", ordinary.user.last_name.lower()),
+                    ("common", common),
                     ("reference", ordinary.reference),
                 )
+            ),
+            Page(
+                "customers: common search, sorted by name",
+                f"{customers}?{urlencode({'q': common, 'sort': 'name'})}",
+                SEARCH_BUDGET_MS,
+            ),
+            *(
+                [
+                    Page(
+                        "customers: IP address search",
+                        f"{customers}?{urlencode({'q': login.ip_address})}",
+                        SEARCH_BUDGET_MS,
+                    )
+                ]
+                if login is not None and login.ip_address
+                else []
             ),
             Page("customer page: ordinary", reverse("customers:detail", args=[ordinary.pk])),
             Page(
@@ -173,6 +195,7 @@ class Command(BaseCommand):
                 Page(f"{app}: page 1", url),
                 Page(f"{app}: last page", f"{url}?page=last"),
                 Page(f"{app}: detail", reverse(f"{app}:detail", args=[obj.pk])),
+                Page(f"{app}: common owner search", f"{url}?q={common}", SEARCH_BUDGET_MS),
             ]
         heavy_memberships = f"{reverse('memberships:list')}?customer={heavy.pk}"
         pages.append(Page("memberships: of the heavy customer", heavy_memberships))
