@@ -314,8 +314,9 @@ def _estimate(database: str, queries: dict[str, tuple[str, tuple]]) -> dict[str,
     branch of the plan's Append node carries its own estimate.
 
     The plan is made without parallel workers: a parallel plan puts a Gather above the Append
-    and gives each branch its rows per worker. Sent as one string, the three statements run as
-    one implicit transaction, so the setting lasts for this EXPLAIN only.
+    and gives each branch its rows per worker. Sent as one string (which needs Django's default
+    client-side parameter binding), the three statements run as one implicit transaction, so
+    the setting lasts for this EXPLAIN only.
     """
     if not queries:
         return {}

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 SETTINGS = Path(__file__).resolve().parent.parent / "network_admin" / "settings.py"
 
@@ -43,6 +44,24 @@ def test_postgresql_url_keeps_connections_open_and_checks_them(monkeypatch):
     assert (database["USER"], database["PASSWORD"]) == ("app", "s3cret")
     assert database["CONN_MAX_AGE"] > 0
     assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_postgresql_sessions_start_without_jit_unless_the_url_says_otherwise(monkeypatch):
+    url = "postgres://app@db.internal/network"
+    settings = load_settings(monkeypatch, SECRET_KEY="k" * 50, DATABASE_URL=url)
+    assert settings["DATABASES"]["default"]["OPTIONS"]["options"] == "-c jit=off"
+    settings = load_settings(
+        monkeypatch, SECRET_KEY="k" * 50, DATABASE_URL=f"{url}?options=-c%20work_mem%3D64MB"
+    )
+    assert settings["DATABASES"]["default"]["OPTIONS"]["options"] == "-c work_mem=64MB"
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+def test_the_database_session_has_jit_off():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
 
 
 def test_secret_key_is_required_unless_debug_is_on(monkeypatch):

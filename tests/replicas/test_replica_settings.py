@@ -14,7 +14,11 @@ def test_each_replica_url_becomes_a_replica_database(monkeypatch):
     assert settings["DATABASE_REPLICAS"] == ["replica1", "replica2"]
     first, second = settings["DATABASES"]["replica1"], settings["DATABASES"]["replica2"]
     assert (first["HOST"], second["HOST"]) == ("replica-a.internal", "replica-b.internal")
-    assert second["OPTIONS"] == {"sslmode": "require", "connect_timeout": 2}
+    assert second["OPTIONS"] == {
+        "sslmode": "require",
+        "connect_timeout": 2,
+        "options": "-c jit=off",
+    }
     assert first["CONN_MAX_AGE"] > 0 and first["CONN_HEALTH_CHECKS"] is True
     # The test suite never creates (or flushes) a database on a replica.
     assert first["TEST"] == {"MIRROR": "default"}
