@@ -109,9 +109,11 @@ def test_export_without_customers_is_the_header_alone(admin_client):
 
 
 def test_export_honours_tab_and_search(admin_client):
-    CustomerFactory(vip=True, user__first_name="Victor")
-    CustomerFactory(vip=True, user__first_name="Vera")
-    CustomerFactory(user__first_name="Rita")
+    # Fixed last names and companies: a random one ("Rivera") could contain the searched word.
+    fixed = {"user__last_name": "Test", "company_name": "Engines"}
+    CustomerFactory(vip=True, user__first_name="Victor", **fixed)
+    CustomerFactory(vip=True, user__first_name="Vera", **fixed)
+    CustomerFactory(user__first_name="Rita", **fixed)
     assert len(rows_of(admin_client.get(URL, {"tab": "vip"}))) == 2
     (row,) = rows_of(admin_client.get(URL, {"tab": "vip", "q": "vera"}))
     assert row["Name"].startswith("Vera")
