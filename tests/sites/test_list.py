@@ -86,7 +86,11 @@ def test_a_search_past_the_count_cap_lists_its_sites_newest_first(admin_client, 
     SiteFactory(title="Old", customer=ada, created_at=now - timedelta(days=2))
     SiteFactory(title="Ada's shop", created_at=now - timedelta(days=3))
     SiteFactory(title="New", customer=ada, created_at=now - timedelta(days=1))
-    SiteFactory(title="Someone else's")
+    # A fixed owner: a random name or company ("Adams", "Estrada") could hold "ada".
+    grace = CustomerFactory(
+        user__first_name="Grace", user__last_name="Hopper", company_name="Compilers"
+    )
+    SiteFactory(title="Someone else's", customer=grace)
     response = admin_client.get(URL, {"q": "ada"})
     assert titles_on(response) == ["New", "Old", "Ada's shop"]
     assert '<span class="count">≈5,000</span>' in response.content.decode()
@@ -101,7 +105,9 @@ def test_search_finds_a_site_by_its_reference_code(admin_client):
 def test_search_narrows_the_tab_counts_too(admin_client):
     SiteFactory(title="Shop one")
     SiteFactory(title="Shop template", type=Site.Type.SITE_TEMPLATE, customer=None)
-    SiteFactory(title="Blog")
+    # A fixed owner: a random company ("Smith and Bishop") could hold "shop".
+    owner = CustomerFactory(user__last_name="Lovelace", company_name="Analytical Engines")
+    SiteFactory(title="Blog", customer=owner)
     response = admin_client.get(URL, {"q": "shop"})
     counts = {tab["key"]: tab["count"] for tab in response.context["tabs"]}
     assert counts == {"all": 2, "customer_owned": 1, "templates": 1, "pending": 0}
