@@ -54,7 +54,7 @@ from events.models import Event
 from events.services import Actor
 from network_admin.access import require_permission, staff_permission_required
 from network_admin.client import client_ip
-from network_admin.pagination import SortKey, sorted_by_values, tab_counts
+from network_admin.pagination import SortKey, counted_tabs, sorted_by_values, tab_counts
 from network_admin.preferences import keyset_page, remember_view, remembered_view, safe_next
 from network_admin.services import login_failed
 from network_admin.views import set_language_cookie
@@ -118,10 +118,7 @@ def customer_list(request):
     if search and sort == "name" and counts[tab][0] <= NAME_SORTED_MATCHES:
         rows, keys = sorted_by_values(rows, keys)
     page = keyset_page(request, rows, keys)
-    tabs = [
-        {"key": key, "label": label, "count": counts[key][0], "is_estimate": counts[key][1]}
-        for key, label in CustomerListForm.TABS.items()
-    ]
+    tabs = counted_tabs(CustomerListForm.TABS, counts)
     ctx = {
         "section": "customers",
         "form": form,

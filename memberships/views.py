@@ -26,7 +26,7 @@ from memberships.forms import (
 )
 from memberships.models import Membership, MembershipProducts, Product
 from network_admin.access import require_permission, staff_permission_required
-from network_admin.pagination import COUNT_CAP, SortKey, sampled_counts
+from network_admin.pagination import COUNT_CAP, SortKey, counted_tabs, sampled_counts
 from network_admin.preferences import ROWS_PER_PAGE as PER_PAGE
 from network_admin.preferences import keyset_page
 
@@ -81,10 +81,7 @@ def _status_tabs(memberships, *, searched: bool) -> list[dict]:
     if searched:
         statuses = {status: Q(status=status) for status in Membership.Status.values}
         counts = sampled_counts(memberships, {MembershipListForm.ALL: Q()} | statuses)
-        return [
-            {"key": key, "label": label, "count": counts[key][0], "is_estimate": counts[key][1]}
-            for key, label in MembershipListForm.TABS.items()
-        ]
+        return counted_tabs(MembershipListForm.TABS, counts)
     counts = memberships.status_counts(cap=COUNT_CAP)
     more = {status: count > COUNT_CAP for status, count in counts.items()}
     counts = {status: min(count, COUNT_CAP) for status, count in counts.items()}

@@ -185,7 +185,9 @@ def capped_totals(
     return _capped(databases.pop(), queries, cap=cap)
 
 
-def _capped(database: str, queries: dict[str, tuple[str, tuple]], *, cap: int):
+def _capped(
+    database: str, queries: dict[str, tuple[str, tuple]], *, cap: int
+) -> dict[str, tuple[int, bool]]:
     if connections[database].vendor != "postgresql":
         return {key: (count, False) for key, count in _count(database, queries).items()}
     counted = {key: (estimate, True) for key, estimate in _recent(database, queries).items()}
@@ -260,6 +262,15 @@ def tab_counts(
     on its own index (`capped_counts`). Returns {key: (count, is_estimate)}."""
     count = sampled_counts if searched else capped_counts
     return count(queryset, subsets, cap=cap)
+
+
+def counted_tabs(labels: dict[str, str], counts: dict[str, tuple[int, bool]]) -> list[dict]:
+    """A list's tabs as includes/list_tabs.html shows them: each key with its label and its
+    count from `capped_counts` / `sampled_counts`, "≈" marking an estimate."""
+    return [
+        {"key": key, "label": label, "count": counts[key][0], "is_estimate": counts[key][1]}
+        for key, label in labels.items()
+    ]
 
 
 # The whole queryset's key beside the subsets' (for its sample's row count and its estimate): a

@@ -15,7 +15,7 @@ from customers.models import Customer
 from events.services import Actor
 from memberships.models import Membership
 from network_admin.access import staff_permission_required
-from network_admin.pagination import COUNT_CAP, SortKey, tab_counts
+from network_admin.pagination import COUNT_CAP, SortKey, counted_tabs, tab_counts
 from network_admin.preferences import ROWS_PER_PAGE as PER_PAGE
 from network_admin.preferences import keyset_page
 from payments import services
@@ -34,10 +34,7 @@ def _tabs(payments, *, searched: bool) -> list[dict]:
     """Each tab with its count: exact up to COUNT_CAP, beyond it the planner's estimate."""
     subsets = {tab: _in_tab(tab) for tab in PaymentListForm.TABS}
     counts = tab_counts(payments, subsets, searched=searched, cap=COUNT_CAP)
-    return [
-        {"key": tab, "label": label, "count": counts[tab][0], "is_estimate": counts[tab][1]}
-        for tab, label in PaymentListForm.TABS.items()
-    ]
+    return counted_tabs(PaymentListForm.TABS, counts)
 
 
 @staff_permission_required("payments.view_payment")

@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from customers.models import Customer
 from events.services import Actor
 from network_admin.access import require_permission, staff_permission_required
-from network_admin.pagination import SortKey, sorted_by_values, tab_counts
+from network_admin.pagination import SortKey, counted_tabs, sorted_by_values, tab_counts
 from network_admin.preferences import VIEWS, keyset_page, remember_view, remembered_view
 from sites import services
 from sites.forms import OWNER_FIELDS, SiteActiveForm, SiteForm, SiteListForm
@@ -58,10 +58,7 @@ def site_list(request):
         **state,
         "owner": owner,
         "views": VIEWS,
-        "tabs": [
-            {"key": key, "label": label, "count": counts[key][0], "is_estimate": counts[key][1]}
-            for key, label in SiteListForm.TABS.items()
-        ],
+        "tabs": counted_tabs(SiteListForm.TABS, counts),
         "page": page,
         "network_is_empty": not (counts["all"][0] or state["q"] or owner),
     }
