@@ -1,8 +1,12 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from customers.middleware import SEEN_AT
 from customers.models import Customer
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +40,13 @@ def test_a_switched_session_does_not_make_the_customer_online(client, customer):
     session.save()
     client.get(reverse("account:index"))
     assert last_seen(customer) is None
+
+
+def test_online_means_seen_since_the_start_of_the_minute_three_minutes_ago():
+    with time_machine.travel(datetime(2026, 11, 26, 12, 0, 40, tzinfo=UTC), tick=False):
+        since = datetime(2026, 11, 26, 11, 57, tzinfo=UTC)
+        on_time = CustomerFactory(last_seen=since)
+        just_before = CustomerFactory(last_seen=since - timedelta(microseconds=1))
+
+        assert list(Customer.objects.online()) == [on_time]
+        assert on_time.is_online and not just_before.is_online

@@ -1,12 +1,15 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from customers import models as customer_models
 from customers.models import Customer
 from events.models import Event
+from network_admin import pagination
 from tests.factories import CustomerFactory, LoginRecordFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +38,29 @@ def test_tabs_show_their_customers_and_counts(admin_client):
     assert names_on(admin_client.get(URL, {"tab": "online"})) == [online.name]
     page = admin_client.get(URL, {"tab": "online"}).content.decode()
     assert "Online Customers" in page and "VIP Customers" in page
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_common_search_is_not_estimated_again_on_views_within_the_minute(
+    admin_client, monkeypatch
+):
+    asked = []
+
+    def estimate(database, queries):
+        asked.append(set(queries))
+        return dict.fromkeys(queries, 50_000)
+
+    monkeypatch.setattr(pagination, "_estimate", estimate)
+    pagination.forget_estimates()
+    CustomerFactory(user__last_name="Fischer")
+    with time_machine.travel(datetime(2026, 11, 26, 12, 0, 5, tzinfo=UTC), tick=False):
+        first = admin_client.get(URL, {"q": "fischer"})
+    with time_machine.travel(datetime(2026, 11, 26, 12, 0, 50, tzinfo=UTC), tick=False):
+        again = admin_client.get(URL, {"q": "fischer", "tab": "online"})
+
+    assert len(asked) == 2  # the whole search, then its tabs: once
+    assert '<span class="count">≈50,000</span>' in again.content.decode()
+    assert first.context["tabs"] == again.context["tabs"]
 
 
 @pytest.mark.parametrize(
