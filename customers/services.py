@@ -10,7 +10,7 @@ from customers.models import Customer, CustomField, LoginRecord, Note, User
 from events.models import Event
 from events.services import Actor, apply_changes, record
 from memberships.models import Membership
-from payments.models import Refund
+from payments.models import Payment, Refund
 from sites.models import Site
 
 
@@ -169,8 +169,9 @@ def customer_delete(
     memberships = Membership.objects.filter(customer=customer)
     sites = Site.objects.filter(customer=customer)
     if move_to is not None:
-        sites.update(customer=move_to, updated_at=timezone.now())
-        memberships.update(customer=move_to, updated_at=timezone.now())
+        moved = {"customer": move_to, "owner_search_text": move_to.search_text}
+        sites.update(**moved, updated_at=timezone.now())
+        memberships.update(**moved, updated_at=timezone.now())
     else:
         sites.delete()
         memberships.exclude(status=Membership.Status.CANCELLED).update(
@@ -181,6 +182,9 @@ def customer_delete(
         )
         memberships.delete()
 
+    # The payments outlive the customer (found by their billing snapshot); their copy of the
+    # customer's words must not.
+    Payment.objects.filter(customer=customer).update(owner_search_text="")
     user = customer.user
     customer.delete()
     # Staff accounts only lose their customer record; they still run the network.

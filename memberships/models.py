@@ -10,7 +10,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer
+from customers.models import Customer, OwnedByCustomer
 from events.models import Event
 from network_admin.pagination import count_each
 from network_admin.references import ReferenceField, normalize_reference
@@ -140,9 +140,10 @@ class MembershipQuerySet(models.QuerySet):
         """Memberships whose reference is `text`, or else whose customer (name, username,
         emails, company) or plan name contains every word of `text`.
 
-        Looks up the matching reference and plans first (a query each), so that the database
-        gets indexable conditions rather than an OR across joined tables, which it could only
-        answer by reading every membership.
+        Looks up the matching reference and plans first (a query each), and matches the
+        customer's words on the membership's own copy of them (OwnedByCustomer), so that the
+        database gets indexable conditions rather than an OR across joined tables, which it could
+        only answer by reading every membership.
         """
         reference = normalize_reference(text)
         if reference and self.filter(reference=reference).exists():
@@ -156,9 +157,8 @@ class MembershipQuerySet(models.QuerySet):
         plans = list(Product.objects.plans().filter(named).values_list("pk", "name"))
         matches = Q()
         for word in words:
-            customers = Customer.objects.filter(search_text__contains=word).values("pk")
             plan_ids = [pk for pk, name in plans if word in name.lower()]
-            matches &= Q(customer__in=customers) | Q(plan__in=plan_ids)
+            matches &= Q(owner_search_text__contains=word) | Q(plan__in=plan_ids)
         return self.filter(matches)
 
     def status_counts(self, cap: int) -> dict[str, int]:
@@ -168,7 +168,7 @@ class MembershipQuerySet(models.QuerySet):
         return count_each(self, statuses, limit=cap + 1)
 
 
-class Membership(models.Model):
+class Membership(OwnedByCustomer):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         ACTIVE = "active", _("Active")

@@ -217,7 +217,9 @@ def membership_transfer(
     from_customer = membership.customer
     sites = list(membership.sites.select_for_update().order_by("pk"))
     Site.objects.filter(pk__in=[site.pk for site in sites]).update(
-        customer=to_customer, updated_at=timezone.now()
+        customer=to_customer,
+        owner_search_text=to_customer.search_text,
+        updated_at=timezone.now(),
     )
     membership.customer = to_customer
     membership.full_clean()

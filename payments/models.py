@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from customers.models import Customer
+from customers.models import Customer, OwnedByCustomer, owner_matches
 from events.models import Event
 from memberships.models import MONEY, Membership, Product, network_currency
 from network_admin.references import ReferenceField, normalize_reference
@@ -40,8 +40,6 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
     ]
 )
 INVOICE_NUMBER = re.compile(r"#?([0-9]{1,9})")
-# The payment search looks payments up by a list of customer ids up to this many customers.
-MANY_CUSTOMERS = 1000
 
 
 def currency_decimals(currency: str) -> int:
@@ -77,20 +75,15 @@ class PaymentQuerySet(models.QuerySet):
         customer matches it as the customer search does (the billing snapshot's name and email
         once the customer is gone).
 
-        The matching customers are looked up first, so that every alternative is an index
-        lookup on payments and the database can combine them instead of reading every payment.
+        Every alternative is an index lookup on payments (the customer's words on the payment's
+        own copy of them, customers.models.owner_matches), so the database can combine them
+        instead of reading every payment.
         """
         text = text.strip()
         snapshot = Q(customer__isnull=True)
         for word in text.lower().split():
             snapshot &= Q(billing_name__icontains=word) | Q(billing_email__icontains=word)
-        matches = Q(gateway_payment_id=text) | snapshot
-        # Unordered: sorting every match (the model's newest-first) only to take some ids
-        # cost more than finding them.
-        customers = Customer.objects.search(text).order_by().values_list("pk", flat=True)
-        ids = list(customers[: MANY_CUSTOMERS + 1])
-        # Past that many, a list of ids stops being cheap to send; the join does as well.
-        matches |= Q(customer__in=customers) if len(ids) > MANY_CUSTOMERS else Q(customer__in=ids)
+        matches = Q(gateway_payment_id=text) | snapshot | owner_matches(text)
         reference = normalize_reference(text)
         if reference:
             matches |= Q(reference=reference)
@@ -116,7 +109,7 @@ class PaymentQuerySet(models.QuerySet):
         return {key: amount.quantize(CENT) for key, amount in totals.items()}
 
 
-class Payment(models.Model):
+class Payment(OwnedByCustomer):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         COMPLETED = "completed", _("Completed")

@@ -3,30 +3,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer
+from customers.models import Customer, OwnedByCustomer, owner_matches
 from events.models import Event
 from memberships.models import Membership
 from network_admin.references import ReferenceField, normalize_reference
-
-
-class _InSubquery(models.Func):
-    """`column IN (subquery)`, written for PostgreSQL as `column = ANY(ARRAY(subquery))`.
-
-    Inside an OR, PostgreSQL can only filter row by row on `IN (subquery)` (a full scan of a
-    million sites), while `= ANY(ARRAY(...))` is computed once and then joins the other
-    branches' indexes in a bitmap OR.
-    """
-
-    output_field = models.BooleanField()
-
-    def as_sql(self, compiler, connection, template="%(column)s IN %(subquery)s", **extra):
-        column, subquery = (compiler.compile(part) for part in self.get_source_expressions())
-        sql = template % {"column": column[0], "subquery": subquery[0]}
-        return sql, (*column[1], *subquery[1])
-
-    def as_postgresql(self, compiler, connection, **extra):
-        template = "%(column)s = ANY(ARRAY%(subquery)s)"
-        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 class SiteQuerySet(models.QuerySet):
@@ -34,29 +14,20 @@ class SiteQuerySet(models.QuerySet):
         """Sites with what list rows and site pages show beside them: owner and membership."""
         return self.select_related("customer__user", "membership")
 
-    def search(self, text: str, *, many: bool = False):
+    def search(self, text: str):
         """Sites whose title or domain holds every word of `text`, whose owner the customer
-        search finds, or whose reference code `text` is.
-
-        `many`: the search is known to match more sites than a page shows many times over, so
-        the page walks the newest-first index and checks each site's owner against the hashed
-        set of matching customers. Otherwise the owners' sites are looked up by index, which
-        for thousands of owners cost ~150 ms before the page's joins.
-        """
+        search finds (customers.models.owner_matches), or whose reference code `text` is."""
         matches = Q()
         for word in text.split():
             matches &= Q(title__icontains=word) | Q(domain__icontains=word)
-        # Unordered: an array of ids needs no order, and sorting every match cost more than
-        # finding them.
-        owners = Customer.objects.search(text).order_by().values("pk")
-        matches |= Q(customer__in=owners) if many else _InSubquery(models.F("customer_id"), owners)
+        matches |= owner_matches(text)
         reference = normalize_reference(text)
         if reference:
             matches |= Q(reference=reference)
         return self.filter(matches)
 
 
-class Site(models.Model):
+class Site(OwnedByCustomer):
     class Type(models.TextChoices):
         CUSTOMER_OWNED = "customer_owned", _("Customer-owned")
         SITE_TEMPLATE = "site_template", _("Site template")

@@ -40,15 +40,12 @@ def site_list(request):
     if state["customer"]:
         owner = get_object_or_404(Customer.objects.select_related("user"), pk=state["customer"])
         sites = sites.filter(customer=owner)
-    unsearched = sites
     if state["q"]:
         sites = sites.search(state["q"])
     counts = tab_counts(sites, TAB_FILTERS, searched=bool(state["q"]))
     # A search that matches few sites (an exact count) sorts just them (sorted_by_values); one
-    # that matches more than the count cap walks the newest sites (SiteQuerySet.search).
+    # that matches more than the count cap walks the newest sites.
     few = bool(state["q"]) and not counts[state["tab"]][1]
-    if state["q"] and not few:
-        sites = unsearched.search(state["q"], many=True)
     rows = sites.filter(TAB_FILTERS[state["tab"]]).with_owner()
     page = keyset_page(
         request, *(sorted_by_values(rows, NEWEST_FIRST) if few else (rows, NEWEST_FIRST))

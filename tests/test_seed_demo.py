@@ -160,6 +160,16 @@ def test_invoice_numbers_are_sequential_and_match_the_counter():
     assert InvoiceCounter.objects.get().last_number == len(numbers)
 
 
+def test_memberships_payments_and_sites_carry_their_owners_words():
+    seed()
+    for model in (Membership, Payment, Site):
+        rows = model.objects.select_related("customer")
+        assert rows.filter(customer__isnull=False).exists()
+        for row in rows:
+            owners_words = row.customer.search_text if row.customer else ""
+            assert row.owner_search_text == owners_words, row
+
+
 def test_customers_logins_and_presence_are_consistent():
     seed()
 

@@ -250,17 +250,17 @@ COLUMNS = {
     Membership: "id reference customer_id plan_id status initial_amount amount currency recurring "
     "auto_renew duration duration_unit billing_cycles times_billed gateway gateway_customer_id "
     "gateway_subscription_id cancellation_reason created_at activated_at trial_ends_at "
-    "renewed_at cancelled_at expires_at updated_at",
+    "renewed_at cancelled_at expires_at updated_at owner_search_text",
     MembershipAddon: "membership_id product_id quantity",
     Payment: "id reference customer_id membership_id status currency subtotal discount_total "
     "tax_total total gateway gateway_payment_id invoice_number billing_name billing_email "
-    "billing_address billing_country created_at updated_at",
+    "billing_address billing_country created_at updated_at owner_search_text",
     LineItem: "payment_id type product_id title description quantity unit_price tax_rate subtotal "
     "tax_total total",
     Refund: "payment_id amount reason status gateway_refund_id idempotency_key created_by_id "
     "created_by_repr created_at",
     Site: "id reference title domain path description type customer_id membership_id active "
-    "created_at updated_at",
+    "created_at updated_at owner_search_text",
     Event: "created_at action severity initiator actor_id actor_repr object_type object_id "
     "object_repr customer_id ip_address payload",
 }
@@ -992,6 +992,8 @@ class Builder:
         )
         # Customer.compose_search_text(), which Customer.save() would have stored.
         search_text = "\n".join([username, full_name, email, billing_email, company]).lower()
+        # OwnedByCustomer.save() copies it onto the customer's memberships, payments and sites.
+        self.owner_search_text = search_text
         self.rows[Customer].append(
             (
                 customer_id,
@@ -1182,6 +1184,7 @@ class Builder:
                 None if cancelled is None else at(cancelled),
                 None if expires is None else at(expires),
                 at(updated),
+                self.owner_search_text,
             )
         )
         for product, quantity in addons:
@@ -1317,6 +1320,7 @@ class Builder:
                 *snapshot,
                 self.at(ago),
                 self.at(updated),
+                self.owner_search_text,
             ]
         )
 
@@ -1409,6 +1413,7 @@ class Builder:
                 active,
                 self.at(ago),
                 self.at(updated),
+                self.owner_search_text,
             )
         )
 
@@ -1440,6 +1445,7 @@ class Builder:
                 type_ != Site.Type.PENDING,
                 self.at(ago),
                 self.at(ago),
+                "",
             )
         )
         this = ("site", site_id, title)
