@@ -238,3 +238,21 @@ def test_a_search_estimated_far_past_the_cap_is_not_estimated_again_for_a_while(
     forget_estimates()
     sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
     assert len(asked) == 4
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_rare_search_is_read_on_every_view_but_planned_once_a_while(customers, monkeypatch):
+    asked = []
+
+    def estimate(database, queries):
+        asked.append(set(queries))
+        return dict.fromkeys(queries, 1)
+
+    monkeypatch.setattr(pagination, "_estimate", estimate)
+    first = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=1000)
+    assert first == {"all": (len(customers), False), "never": (first["never"][0], False)}
+    assert len(asked) == 1
+    Customer.objects.first().delete()
+    # Read again (the counts are exact), without asking the planner again.
+    again = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=1000)
+    assert again["all"] == (len(customers) - 1, False) and len(asked) == 1
