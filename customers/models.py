@@ -104,10 +104,6 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta:
-        indexes = [
-            # Customer list, "Name" sort: walked in order, so a page reads only its own rows.
-            models.Index(fields=["first_name", "last_name", "id"], name="user_name_idx"),
-        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),
@@ -212,6 +208,11 @@ class Customer(models.Model):
     # Lower-cased copy of the searchable text of customer and login account. It lives on one
     # row so a single trigram index answers the search box (the fields span two tables).
     search_text = models.TextField(editable=False, default="")
+    # Copies of the login account's names, for the list's "Name" sort: walked on this table's
+    # own index, a search sorted by name filters each row as it goes. Through the users' index
+    # it probed one customer per user (0.9 s for a page of a common last name).
+    first_name = models.CharField(max_length=150, editable=False, default="")
+    last_name = models.CharField(max_length=150, editable=False, default="")
 
     objects = CustomerQuerySet.as_manager()
 
@@ -227,6 +228,8 @@ class Customer(models.Model):
             # Customer list, "Last login" sort (on PostgreSQL, customer_last_login_desc_idx of
             # migration 0006 serves it in its exact order).
             models.Index(fields=["last_login", "id"], name="customer_last_login_idx"),
+            # Customer list, "Name" sort.
+            models.Index(fields=["first_name", "last_name", "id"], name="customer_name_idx"),
             # "Online Customers" tab.
             models.Index(fields=["last_seen"], name="customer_last_seen_idx"),
             # "VIP Customers" tab, newest first.
@@ -243,6 +246,7 @@ class Customer(models.Model):
     def save(self, *args, **kwargs):
         stored, adding = self.search_text, self._state.adding
         self.search_text = self.compose_search_text()
+        self.first_name, self.last_name = self.user.first_name, self.user.last_name
         super().save(*args, **kwargs)
         update_fields = kwargs.get("update_fields")
         written = update_fields is None or "search_text" in update_fields

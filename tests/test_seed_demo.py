@@ -181,6 +181,10 @@ def test_customers_logins_and_presence_are_consistent():
         if customer.last_seen:
             assert customer.last_login <= customer.last_seen <= now
         assert customer.search_text == customer.compose_search_text()
+        assert (customer.first_name, customer.last_name) == (
+            customer.user.first_name,
+            customer.user.last_name,
+        )
         assert customer.user.has_usable_password() is False
     for login in LoginRecord.objects.all():
         assert (login.country.code or None) == iptocc.country_code(login.ip_address)

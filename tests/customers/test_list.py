@@ -7,8 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers import models as customer_models
+from customers import views as customer_views
 from customers.models import Customer
+from customers.services import customer_update
 from events.models import Event
+from events.services import Actor
 from network_admin import pagination
 from tests.factories import CustomerFactory, LoginRecordFactory, MembershipFactory
 
@@ -150,6 +153,30 @@ def test_each_sort_orders_the_list(admin_client, sort, expected, search):
         )
     response = admin_client.get(URL, {"sort": sort, "q": search})
     assert [name.split()[0] for name in names_on(response)] == expected
+
+
+def test_a_search_matching_more_than_it_sorts_walks_the_names_in_the_same_order(
+    admin_client, monkeypatch
+):
+    monkeypatch.setattr(customer_views, "NAME_SORTED_MATCHES", 1)
+    for first_name in ["Cecil", "Abe", "Bea", "Dora"]:
+        CustomerFactory(user__first_name=first_name, user__last_name="Test")
+    CustomerFactory(user__first_name="Aaron", user__last_name="Other")
+    searched = {"sort": "name", "q": "test", "per_page": "2"}
+    first = admin_client.get(URL, searched)
+    assert [name.split()[0] for name in names_on(first)] == ["Abe", "Bea"]
+    rest = admin_client.get(URL, searched | {"after": first.context["page"].last_cursor})
+    assert [name.split()[0] for name in names_on(rest)] == ["Cecil", "Dora"]
+
+
+def test_renaming_a_customer_moves_them_in_the_name_sort(admin_client, network_admin):
+    CustomerFactory(user__first_name="Mia", user__last_name="Test")
+    zed = CustomerFactory(user__first_name="Zed", user__last_name="Test")
+    customer_update(
+        actor=Actor(user=network_admin), customer=zed, values={}, user_values={"first_name": "Abe"}
+    )
+    response = admin_client.get(URL, {"sort": "name"})
+    assert [name.split()[0] for name in names_on(response)] == ["Abe", "Mia"]
 
 
 @pytest.mark.parametrize(

@@ -246,7 +246,7 @@ COLUMNS = {
     "is_active date_joined",
     Customer: "id reference user_id vip email_verification company_name billing_email "
     "address_line_1 address_line_2 city state postal_code country signup_source last_login "
-    "last_seen created_at updated_at search_text",
+    "last_seen created_at updated_at search_text first_name last_name",
     LoginRecord: "customer_id created_at ip_address country user_agent",
     Note: "customer_id author_id author_repr text created_at",
     CustomField: "customer_id key value",
@@ -1035,6 +1035,8 @@ class Builder:
                 at(joined),
                 at(updated),
                 search_text,
+                first,
+                last,
             )
         )
 
