@@ -93,8 +93,8 @@ VIEW_PREFERENCE = "customers.view"
 # A search sorted by name that matches at most this many customers sorts just its matches;
 # one that matches more walks the name index and filters as it goes, which finds a page sooner
 # the more customers match (among a million, a page of the 10,118 Fischers took 1,300 rows,
-# 1.5 ms, where sorting them all took ~50 ms). A word few customers share would be walked
-# through most of the index.
+# 1.5 ms; just reading all of them to sort took 17-34 ms). A word few customers share would be
+# walked through most of the index.
 NAME_SORTED_MATCHES = 3_000
 
 
