@@ -379,7 +379,16 @@ class OwnedByCustomer(models.Model):
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
         if update_fields is None or "customer" in update_fields:
-            self.owner_search_text = self.customer.search_text if self.customer_id else ""
+            # Read in the same statement, from the owner's row: the customer instance at hand
+            # may be older than a change of their words committed since it was loaded. (Django
+            # sets the value it wrote back on the instance.)
+            self.owner_search_text = (
+                models.Subquery(
+                    Customer.objects.filter(pk=self.customer_id).values("search_text")[:1]
+                )
+                if self.customer_id
+                else ""
+            )
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "owner_search_text"}
         super().save(*args, **kwargs)

@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 
 from customers import owner_search_migrations
+from customers.models import Customer
 from customers.services import MOVE_RELATED, customer_delete, customer_update
 from events.services import Actor
 from memberships.models import Membership
@@ -82,6 +83,14 @@ def test_renaming_a_customer_renames_their_rows_in_every_search(ada, actor):
     assert found("lovelace") == {"membership": set(), "payment": set(), "site": set()}
     assert found("ada king") == {kind: {row} for kind, row in rows.items()}
     assert found("difference works") == {kind: {row} for kind, row in rows.items()}
+
+
+def test_a_new_row_takes_its_owners_words_as_stored_not_from_an_older_copy(ada, actor):
+    older_copy = Customer.objects.select_related("user").get(pk=ada.pk)
+    customer_update(actor=actor, customer=ada, values={"company_name": "Difference Works"})
+    site = SiteFactory(customer=older_copy, membership=None)
+    assert "difference works" in site.owner_search_text
+    assert found("difference")["site"] == {site}
 
 
 def test_a_transferred_membership_and_its_sites_are_found_by_their_new_owner(ada, grace, actor):
