@@ -38,6 +38,7 @@ def test_bench_times_every_page_and_prints_its_row():
         "customer page: heavy",
         "memberships: common owner search",
         "sites: common owner search",
+        "payments: rare owner search",
         "events: of the heavy customer",
     ]:
         assert f"\n{page} " in table

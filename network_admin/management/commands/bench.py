@@ -136,6 +136,8 @@ class Command(BaseCommand):
         )
         # A last name thousands of customers share: searched on every list, which match owners.
         common = ordinary.user.last_name.lower()
+        # Their username: one customer's, searched on every list too.
+        rare = ordinary.user.username
         customers = reverse("customers:list")
         pages = [
             Page("dashboard", reverse("home")),
@@ -156,7 +158,7 @@ class Command(BaseCommand):
                     SEARCH_BUDGET_MS,
                 )
                 for kind, term in (
-                    ("rare", ordinary.user.username),
+                    ("rare", rare),
                     ("common", common),
                     ("reference", ordinary.reference),
                 )
@@ -196,6 +198,7 @@ class Command(BaseCommand):
                 Page(f"{app}: last page", f"{url}?page=last"),
                 Page(f"{app}: detail", reverse(f"{app}:detail", args=[obj.pk])),
                 Page(f"{app}: common owner search", f"{url}?q={common}", SEARCH_BUDGET_MS),
+                Page(f"{app}: rare owner search", f"{url}?q={rare}", SEARCH_BUDGET_MS),
             ]
         heavy_memberships = f"{reverse('memberships:list')}?customer={heavy.pk}"
         pages.append(Page("memberships: of the heavy customer", heavy_memberships))
