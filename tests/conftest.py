@@ -1,5 +1,6 @@
 import pytest
 
+from network_admin import pagination
 from network_admin.pagination import forget_estimates
 from tests.factories import CustomerFactory, UserFactory
 
@@ -8,6 +9,26 @@ from tests.factories import CustomerFactory, UserFactory
 def _uncounted_lists():
     """Every test counts its own data: no planner estimate kept from an earlier test's lists."""
     forget_estimates()
+
+
+class PlannerStandIn:
+    """Stands in for PostgreSQL's row estimates (`pagination._estimate`), which depend on table
+    statistics: every query is expected to match `rows`; `asked` holds the keys of each EXPLAIN."""
+
+    def __init__(self, rows: int = 100):
+        self.rows = rows
+        self.asked: list[set] = []
+
+    def __call__(self, database, queries):
+        self.asked.append(set(queries))
+        return dict.fromkeys(queries, self.rows)
+
+
+@pytest.fixture
+def planner(monkeypatch):
+    stand_in = PlannerStandIn()
+    monkeypatch.setattr(pagination, "_estimate", stand_in)
+    return stand_in
 
 
 @pytest.fixture

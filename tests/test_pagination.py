@@ -221,38 +221,24 @@ def test_a_count_past_the_cap_is_kept_as_an_estimate_for_a_while(
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
-def test_a_search_estimated_far_past_the_cap_is_not_estimated_again_for_a_while(
-    customers, monkeypatch
-):
-    asked = []
-
-    def estimate(database, queries):
-        asked.append(set(queries))
-        return dict.fromkeys(queries, 100)
-
-    monkeypatch.setattr(pagination, "_estimate", estimate)
+def test_a_search_estimated_far_past_the_cap_is_not_estimated_again_for_a_while(customers, planner):
+    planner.rows = 100
     first = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
-    assert first == {"all": (100, True), "never": (100, True)} and len(asked) == 2
+    assert first == {"all": (100, True), "never": (100, True)} and len(planner.asked) == 2
     assert sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5) == first
-    assert len(asked) == 2
+    assert len(planner.asked) == 2
     forget_estimates()
     sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
-    assert len(asked) == 4
+    assert len(planner.asked) == 4
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
-def test_a_rare_search_is_read_on_every_view_but_planned_once_a_while(customers, monkeypatch):
-    asked = []
-
-    def estimate(database, queries):
-        asked.append(set(queries))
-        return dict.fromkeys(queries, 1)
-
-    monkeypatch.setattr(pagination, "_estimate", estimate)
+def test_a_rare_search_is_read_on_every_view_but_planned_once_a_while(customers, planner):
+    planner.rows = 1
     first = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=1000)
     assert first == {"all": (len(customers), False), "never": (first["never"][0], False)}
-    assert len(asked) == 1
+    assert len(planner.asked) == 1
     Customer.objects.first().delete()
     # Read again (the counts are exact), without asking the planner again.
     again = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=1000)
-    assert again["all"] == (len(customers) - 1, False) and len(asked) == 1
+    assert again["all"] == (len(customers) - 1, False) and len(planner.asked) == 1
