@@ -233,7 +233,7 @@ def sampled_counts(
         unknown = {
             key: queries[key] for key, condition in subsets.items() if condition and key not in kept
         }
-        made = dict.fromkeys(queries.keys() - kept.keys(), everything)
+        made = dict.fromkeys(subsets.keys() - kept.keys(), everything)
         if unknown:
             made |= _estimate(queryset.db, unknown)
         _keep(queryset.db, queries, made)
