@@ -2,16 +2,15 @@
 Python: network_admin/templatetags/ui.py)."""
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html_join
 from django.utils.translation import gettext as _
 
-from customers.switching import may_switch
+from customers.switching import admin_switch_refusal, customer_switch_refusal
 from network_admin.dates import format_date
 from network_admin.links import object_url
-from network_admin.templatetags.ui import badge, calendar_date, markup, time_ago
+from network_admin.templatetags.ui import badge, calendar_date, grouped, markup, time_ago
 
 register = template.Library()
 
@@ -29,31 +28,36 @@ def last_login(customer):
     return _("Never")
 
 
+# The Switch to form; {{url}} and {{name}} are filled per customer, the rest once per render.
+SWITCH_TO = (
+    '<form class="inline-form" method="post" action="{{url}}">'
+    '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}">'
+    '<button class="btn btn-secondary btn-sm" type="submit">'
+    '{label}<span class="visually-hidden"> {{name}}</span></button></form>'
+)
+
+
 @register.simple_tag(takes_context=True)
 def switch_to_button(context, customer):
     """The Switch to button: a POST that signs the admin in as `customer`.
 
-    Shown only when the signed-in admin may switch to them (customers.switching.may_switch: the
-    switch permission, and a customer who is active, not staff and not the admin themselves).
+    Shown only when the signed-in admin may switch to them (customers.switching: the switch
+    permission, asked once per render, and a customer who is active, not staff and not the
+    admin themselves).
     """
-    if not may_switch(hijacker=context["request"].user, hijacked=customer.user):
+    admin = context["request"].user
+    cache = context.render_context
+    if "switch_to_form" not in cache:
+        may_switch = admin_switch_refusal(admin) is None
+        cache["switch_to_form"] = (
+            markup(SWITCH_TO, csrf_token=context["csrf_token"], label=_("Switch to"))
+            if may_switch
+            else None
+        )
+    form = cache["switch_to_form"]
+    if form is None or customer_switch_refusal(admin, customer.user):
         return ""
-    return markup(
-        '<form class="inline-form" method="post" action="{}">'
-        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-        '<button class="btn btn-secondary btn-sm" type="submit">'
-        '{}<span class="visually-hidden"> {}</span></button></form>',
-        object_url("customer_switch_to", customer.pk),
-        context["csrf_token"],
-        _("Switch to"),
-        customer.name,
-    )
-
-
-@register.simple_tag
-def customer_badge(customer):
-    """VIP or Regular."""
-    return badge("vip", _("VIP")) if customer.vip else badge("regular", _("Regular"))
+    return markup(form, url=object_url("customer_switch_to", customer.pk), name=customer.name)
 
 
 CARD = """<li class="card">
@@ -106,17 +110,18 @@ ROW = """<tr>
 
 def _customer_values(context, customer) -> dict:
     name = customer.name
-    return _card_constants(context) | {
+    constants = _card_constants(context)
+    return constants | {
         "pk": customer.pk,
         "url": object_url("customers:detail", customer.pk),
         "name": name,
         "email": customer.email,
         "initials": customer.initials,
-        "select_label": _("Select %(name)s") % {"name": name},
+        "select_label": constants["select_label"] % {"name": name},
         "last_login": last_login(customer),
         "since": calendar_date(customer.created_at),
-        "memberships": intcomma(customer.membership_count),
-        "badge": customer_badge(customer),
+        "memberships": grouped(customer.membership_count),
+        "badge": constants["vip_badge" if customer.vip else "regular_badge"],
         "switch_to": switch_to_button(context, customer),
     }
 
@@ -134,7 +139,12 @@ def _card_constants(context) -> dict:
         }
         cache["customer_card_constants"] = {
             key: conditional_escape(label) for key, label in labels.items()
-        } | {"memberships_url": reverse("memberships:list")}
+        } | {
+            "memberships_url": reverse("memberships:list"),
+            "select_label": _("Select %(name)s"),
+            "vip_badge": badge("vip", _("VIP")),
+            "regular_badge": badge("regular", _("Regular")),
+        }
     return cache["customer_card_constants"]
 
 
