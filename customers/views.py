@@ -54,7 +54,13 @@ from events.models import Event
 from events.services import Actor
 from network_admin.access import require_permission, staff_permission_required
 from network_admin.client import client_ip
-from network_admin.pagination import SortKey, counted_tabs, sorted_by_values, tab_counts
+from network_admin.pagination import (
+    SortKey,
+    counted_tabs,
+    found_rows,
+    sorted_by_values,
+    tab_counts,
+)
 from network_admin.preferences import keyset_page, remember_view, remembered_view, safe_next
 from network_admin.services import login_failed
 from network_admin.views import set_language_cookie
@@ -115,7 +121,8 @@ def customer_list(request):
     # Searched once: an IP address search looks its customers up first.
     customers = _customers_for("all", search)
     counts = tab_counts(customers, _tab_filters(), searched=bool(search))
-    rows = customers.filter(_tab_filters()[tab]).select_related("user").with_membership_count()
+    rows = found_rows(customers, counts).filter(_tab_filters()[tab])
+    rows = rows.select_related("user").with_membership_count()
     keys = CUSTOMER_SORTS[sort]
     if search and sort == "name" and counts[tab][0] <= NAME_SORTED_MATCHES:
         rows, keys = sorted_by_values(rows, keys)

@@ -15,7 +15,7 @@ from customers.models import Customer
 from events.services import Actor
 from memberships.models import Membership
 from network_admin.access import staff_permission_required
-from network_admin.pagination import COUNT_CAP, SortKey, counted_tabs, tab_counts
+from network_admin.pagination import COUNT_CAP, SortKey, counted_tabs, found_rows, tab_counts
 from network_admin.preferences import ROWS_PER_PAGE as PER_PAGE
 from network_admin.preferences import keyset_page
 from payments import services
@@ -30,13 +30,6 @@ def _in_tab(tab: str) -> Q:
     return Q() if tab == "all" else Q(status=tab)
 
 
-def _tabs(payments, *, searched: bool) -> list[dict]:
-    """Each tab with its count: exact up to COUNT_CAP, beyond it the planner's estimate."""
-    subsets = {tab: _in_tab(tab) for tab in PaymentListForm.TABS}
-    counts = tab_counts(payments, subsets, searched=searched, cap=COUNT_CAP)
-    return counted_tabs(PaymentListForm.TABS, counts)
-
-
 @staff_permission_required("payments.view_payment")
 @vary_on_headers("HX-Request")
 def payment_list(request):
@@ -49,10 +42,12 @@ def payment_list(request):
         payments = payments.filter(customer_id=customer_id)
     if gateway:
         payments = payments.filter(gateway=gateway)
-    page = keyset_page(
-        request, payments.filter(_in_tab(tab)).with_customer(), NEWEST_FIRST, size=PER_PAGE
-    )
-    tabs = _tabs(payments, searched=bool(search))
+    # Each tab with its count: exact up to COUNT_CAP, beyond it the planner's estimate.
+    subsets = {key: _in_tab(key) for key in PaymentListForm.TABS}
+    counts = tab_counts(payments, subsets, searched=bool(search), cap=COUNT_CAP)
+    rows = found_rows(payments, counts).filter(_in_tab(tab)).with_customer()
+    page = keyset_page(request, rows, NEWEST_FIRST, size=PER_PAGE)
+    tabs = counted_tabs(PaymentListForm.TABS, counts)
     filtered = bool(search or customer_id or gateway)
     ctx = {
         "section": "payments",

@@ -12,7 +12,13 @@ from django.views.decorators.vary import vary_on_headers
 from customers.models import Customer
 from events.services import Actor
 from network_admin.access import require_permission, staff_permission_required
-from network_admin.pagination import SortKey, counted_tabs, sorted_by_values, tab_counts
+from network_admin.pagination import (
+    SortKey,
+    counted_tabs,
+    found_rows,
+    sorted_by_values,
+    tab_counts,
+)
 from network_admin.preferences import VIEWS, keyset_page, remember_view, remembered_view
 from sites import services
 from sites.forms import OWNER_FIELDS, SiteActiveForm, SiteForm, SiteListForm
@@ -46,7 +52,7 @@ def site_list(request):
     # A search that matches few sites (an exact count) sorts just them (sorted_by_values); one
     # that matches more than the count cap walks the newest sites.
     few = bool(state["q"]) and not counts[state["tab"]][1]
-    rows = sites.filter(TAB_FILTERS[state["tab"]]).with_owner()
+    rows = found_rows(sites, counts).filter(TAB_FILTERS[state["tab"]]).with_owner()
     page = keyset_page(
         request, *(sorted_by_values(rows, NEWEST_FIRST) if few else (rows, NEWEST_FIRST))
     )

@@ -17,6 +17,7 @@ from network_admin.pagination import (
     capped_counts,
     capped_totals,
     forget_estimates,
+    found_rows,
     paginate,
     sampled_counts,
     sorted_by_values,
@@ -242,3 +243,34 @@ def test_a_rare_search_is_read_on_every_view_but_planned_once_a_while(customers,
     # Read again (the counts are exact), without asking the planner again.
     again = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=1000)
     assert again["all"] == (len(customers) - 1, False) and len(planner.asked) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_search_expected_to_match_few_rows_keeps_the_rows_it_read_for_the_page(
+    customers, planner, django_assert_num_queries
+):
+    planner.rows = pagination.FEW_MATCHES
+    search = Customer.objects.filter(pk__in=[customer.pk for customer in customers[:7]])
+    counts = sampled_counts(search, NEVER_LOGGED_IN, cap=1000)
+    never = [customer.pk for customer in customers[:7] if customer.last_login is None]
+    assert counts == {"all": (7, False), "never": (len(never), False)}
+    assert sorted(counts.matches) == sorted(customer.pk for customer in customers[:7])
+    # The page then fetches those rows by primary key: the same rows, however it is filtered.
+    with django_assert_num_queries(1):
+        found = list(found_rows(search, counts).filter(NEVER_LOGGED_IN["never"]))
+    assert sorted(customer.pk for customer in found) == sorted(never)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_search_past_the_cap_or_expected_to_match_many_is_paged_by_the_search_itself(
+    customers, planner
+):
+    planner.rows = pagination.FEW_MATCHES + 1
+    many = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=1000)
+    assert many["all"] == (len(customers), False) and many.matches is None
+    forget_estimates()
+    planner.rows = 1
+    past_the_cap = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
+    assert past_the_cap["all"][1] and past_the_cap.matches is None
+    search = Customer.objects.filter(last_login__isnull=True)
+    assert found_rows(search, past_the_cap) is search

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -238,3 +240,22 @@ def test_a_search_matching_many_customers_still_finds_their_payments(admin_clien
     PaymentFactory(customer=CustomerFactory(user__last_name="Babbage"))
     found = references_on(admin_client.get(URL, {"q": "lovelace"}))
     assert sorted(found) == sorted(payment.reference for payment in payments)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_rare_owner_is_searched_once_for_the_counts_and_the_page(admin_client, planner):
+    planner.rows = 1
+    owner = CustomerFactory(user__last_name="Hopperton")
+    refunded = PaymentFactory(customer=owner, status=Payment.Status.REFUNDED)
+    completed = PaymentFactory(customer=owner, status=Payment.Status.COMPLETED)
+    PaymentFactory(status=Payment.Status.REFUNDED)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(URL, {"q": "hopperton", "tab": "refunded"})
+
+    assert references_on(response) == [refunded.reference]
+    counts = {tab["key"]: tab["count"] for tab in response.context["tabs"]}
+    assert (counts["all"], counts["refunded"], counts["completed"]) == (2, 1, 1)
+    searches = [query for query in queries if "hopperton" in str(query["sql"]).lower()]
+    assert len(searches) == 1, [query["sql"] for query in searches]
+    assert completed.reference not in response.content.decode()
