@@ -246,10 +246,10 @@ def test_a_rare_search_is_read_on_every_view_but_planned_once_a_while(customers,
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
-def test_a_search_expected_to_match_few_rows_keeps_the_rows_it_read_for_the_page(
+def test_a_search_that_matches_few_rows_keeps_them_for_the_page(
     customers, planner, django_assert_num_queries
 ):
-    planner.rows = pagination.FEW_MATCHES
+    planner.rows = 1
     search = Customer.objects.filter(pk__in=[customer.pk for customer in customers[:7]])
     counts = sampled_counts(search, NEVER_LOGGED_IN, cap=1000)
     never = [customer.pk for customer in customers[:7] if customer.last_login is None]
@@ -262,14 +262,13 @@ def test_a_search_expected_to_match_few_rows_keeps_the_rows_it_read_for_the_page
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
-def test_a_search_past_the_cap_or_expected_to_match_many_is_paged_by_the_search_itself(
-    customers, planner
+def test_a_search_that_matches_many_rows_is_paged_by_the_search_itself(
+    customers, planner, monkeypatch
 ):
-    planner.rows = pagination.FEW_MATCHES + 1
+    planner.rows = 1
+    monkeypatch.setattr(pagination, "FEW_MATCHES", len(customers) - 1)
     many = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=1000)
     assert many["all"] == (len(customers), False) and many.matches is None
-    forget_estimates()
-    planner.rows = 1
     past_the_cap = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
     assert past_the_cap["all"][1] and past_the_cap.matches is None
     search = Customer.objects.filter(last_login__isnull=True)
