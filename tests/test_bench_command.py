@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from network_admin.management.commands import bench
 from tests.factories import (
     CustomerFactory,
     EventFactory,
@@ -17,7 +18,9 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def test_bench_times_every_page_and_prints_its_row():
+@pytest.fixture
+def network():
+    """An ordinary customer with one of everything the benchmark opens, and a VIP."""
     ordinary = CustomerFactory(vip=False, user__last_name="Fischer")
     LoginRecordFactory(customer=ordinary, ip_address="198.51.100.23")
     MembershipFactory(customer=ordinary)
@@ -25,6 +28,9 @@ def test_bench_times_every_page_and_prints_its_row():
     SiteFactory(customer=ordinary)
     EventFactory(customer_id=ordinary.pk)
     PaymentFactory(customer=CustomerFactory(vip=True))
+
+
+def test_bench_times_every_page_and_prints_its_row(network):
     out = StringIO()
 
     call_command("bench", "--no-export", "--requests", "1", "--warmup", "0", stdout=out)
@@ -47,3 +53,15 @@ def test_bench_times_every_page_and_prints_its_row():
 def test_bench_needs_customers_to_time():
     with pytest.raises(CommandError, match="run seed_demo first"):
         call_command("bench", "--no-export", "--requests", "1", stdout=StringIO())
+
+
+@pytest.mark.parametrize(("rows_per_s", "missed"), [(1, "none"), (10**9, "CSV export")])
+def test_bench_names_an_export_under_its_budget_among_the_misses(
+    network, monkeypatch, rows_per_s, missed
+):
+    monkeypatch.setattr(bench, "EXPORT_ROWS_PER_S", rows_per_s)
+    out = StringIO()
+
+    call_command("bench", "--only", "export", stdout=out)
+
+    assert out.getvalue().rstrip().endswith(f"Over budget: {missed}")

@@ -266,15 +266,17 @@ class Command(BaseCommand):
                 f"{page.budget_ms:>6.0f}  {result.queries:>3} / {page.query_budget:<2}  "
                 f"{result.slowest_ms:>14.1f}  {'yes' if result.ok else 'NO'}"
             )
+        missed = [result.page.name for result in results if not result.ok]
         if export:
             ok = export["rows_per_s"] >= EXPORT_ROWS_PER_S and export["peak_mb"] < EXPORT_PEAK_MB
+            if not ok:
+                missed.append("CSV export")
             self.stdout.write(
                 f"\nCSV export: {export['rows']:,} rows in {export['seconds']:.1f} s = "
                 f"{export['rows_per_s']:,.0f} rows/s (budget {EXPORT_ROWS_PER_S:,}); peak memory "
                 f"{export['peak_mb']:.0f} MB for the whole process, {export['growth_mb']:.0f} MB "
                 f"of it during the export (budget {EXPORT_PEAK_MB} MB): {'yes' if ok else 'NO'}"
             )
-        missed = [result.page.name for result in results if not result.ok]
         self.stdout.write(f"\nOver budget: {', '.join(missed) if missed else 'none'}")
 
     def _explain(self, result: Result):
