@@ -316,3 +316,23 @@ def test_view_preference_keeps_the_list_state(admin_client):
         reverse("customers:view_preference"), {"view": "list", "next": f"{URL}?tab=vip&q=ada"}
     )
     assert response["Location"] == f"{URL}?tab=vip&q=ada"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_search_paged_by_the_keys_it_found_walks_each_tab_once_through(admin_client, planner):
+    planner.rows = 1
+    found = [
+        CustomerFactory(user__last_name="Quillfeather", vip=number % 3 == 0) for number in range(9)
+    ]
+    CustomerFactory(user__last_name="Quillson", vip=True)
+    for tab, expected in [("all", found), ("vip", [c for c in found if c.vip])]:
+        searched = {"q": "quillfeather", "tab": tab, "per_page": "2"}
+        response = admin_client.get(URL, searched)
+        counts = {item["key"]: item["count"] for item in response.context["tabs"]}
+        assert (counts["all"], counts["vip"]) == (9, 3)
+        seen = names_on(response)
+        while response.context["page"].has_next:
+            cursor = response.context["page"].last_cursor
+            response = admin_client.get(URL, searched | {"after": cursor})
+            seen += names_on(response)
+        assert sorted(seen) == sorted(customer.name for customer in expected)
