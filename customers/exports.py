@@ -2,7 +2,9 @@
 
 import csv
 import io
+from concurrent.futures import ThreadPoolExecutor
 
+from django.db import connections
 from django.db.models import OuterRef, Subquery
 
 from customers.models import Customer, LoginRecord
@@ -83,21 +85,56 @@ class _CountryCodes(dict):
         return code
 
 
-def _chunks(queryset):
-    """The rows (FIELDS) of `queryset`'s customers in id order, CHUNK at a time, a query each."""
+def _reader(queryset):
+    """A function that reads the CHUNK customers of `queryset` after a given id, in id order
+    (FIELDS), with their membership references and spending: the export's database work, a
+    chunk at a time. It returns None past the last customer."""
+    database = queryset.db
     last_ip = LoginRecord.objects.filter(customer=OuterRef("pk")).order_by("-created_at", "-id")
     rows = (
         queryset.order_by("pk")
         .annotate(last_ip=Subquery(last_ip.values("ip_address")[:1]))
         .values_list(*FIELDS)
     )
-    last_pk = 0
-    while True:
-        chunk = list(rows.filter(pk__gt=last_pk)[:CHUNK])
+
+    def read(after: int) -> tuple[list, dict, dict] | None:
+        chunk = list(rows.filter(pk__gt=after)[:CHUNK])
         if not chunk:
-            return
-        yield chunk
-        last_pk = chunk[-1][0]
+            return None
+        return chunk, _references(queryset, chunk, database), _spent(queryset, chunk, database)
+
+    return read
+
+
+def _read_ahead(queryset):
+    """Yield each chunk of `queryset`'s customers with their references and spending (see
+    `_reader`), the next chunk read on a second connection while the caller writes this one.
+
+    Writing a chunk's text is Python and reading the next one is mostly waiting for the
+    database (~40 % of an export run one after the other), so the two overlap.
+    """
+    # The database this request's routing chose, in the reading thread too.
+    queryset = queryset.using(queryset.db)
+    read = _reader(queryset)
+    database = connections[queryset.db]
+    # A second connection couldn't see what an open transaction holds; SQLite (the development
+    # database) writes one at a time anyway.
+    if database.in_atomic_block or database.vendor != "postgresql":
+        data = read(0)
+        while data is not None:
+            yield data
+            data = read(data[0][-1][0])
+        return
+    with ThreadPoolExecutor(max_workers=1) as reading:
+        try:
+            pending = reading.submit(read, 0)
+            while (data := pending.result()) is not None:
+                pending = reading.submit(read, data[0][-1][0])
+                yield data
+        finally:
+            # After the pending read (one worker runs them in order), even when the download
+            # stops half way and this generator is closed.
+            reading.submit(connections.close_all).result()
 
 
 def _in_chunk(queryset, chunk) -> dict:
@@ -116,11 +153,12 @@ def _in_chunk(queryset, chunk) -> dict:
     }
 
 
-def _references(queryset, chunk) -> dict[int, list[str]]:
+def _references(queryset, chunk, database: str) -> dict[int, list[str]]:
     """Each customer's membership references, oldest membership first."""
     references = {}
     for customer_id, reference in (
-        Membership.objects.filter(**_in_chunk(queryset, chunk))
+        Membership.objects.using(database)
+        .filter(**_in_chunk(queryset, chunk))
         .order_by("customer_id", "created_at", "id")
         .values_list("customer_id", "reference")
     ):
@@ -131,11 +169,10 @@ def _references(queryset, chunk) -> dict[int, list[str]]:
     return references
 
 
-def _spent(queryset, chunk) -> dict[int, str]:
+def _spent(queryset, chunk, database: str) -> dict[int, str]:
     """Each customer's net spending as text, e.g. "EUR 12.00; USD 70.00" (currencies sorted)."""
-    totals = Payment.objects.filter(**_in_chunk(queryset, chunk)).net_totals(
-        "customer_id", "currency"
-    )
+    payments = Payment.objects.using(database).filter(**_in_chunk(queryset, chunk))
+    totals = payments.net_totals("customer_id", "currency")
     spent = {}
     for (customer_id, currency), amount in sorted(totals.items()):
         text = f"{currency} {amount}"
@@ -143,10 +180,8 @@ def _spent(queryset, chunk) -> dict[int, str]:
     return spent
 
 
-def _rows(queryset, chunk, countries: _CountryCodes) -> list[list]:
+def _rows(chunk, references, spent, countries: _CountryCodes) -> list[list]:
     """The CSV rows (COLUMNS) of `chunk`'s customers."""
-    references = _references(queryset, chunk)
-    spent = _spent(queryset, chunk)
     rows = []
     for (
         pk,
@@ -215,5 +250,5 @@ def csv_lines(queryset):
     """
     yield _csv_text([COLUMNS])
     countries = _CountryCodes()
-    for chunk in _chunks(queryset):
-        yield _csv_text(_rows(queryset, chunk, countries))
+    for chunk, references, spent in _read_ahead(queryset):
+        yield _csv_text(_rows(chunk, references, spent, countries))

@@ -1,13 +1,16 @@
 import csv
 import io
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from customers import exports
 from customers.exports import COLUMNS, spreadsheet_safe
+from customers.models import Customer
 from events.models import Event
 from payments.models import Payment
 from tests.factories import (
@@ -172,3 +175,49 @@ def test_the_header_stays_english_whatever_the_admins_language(admin_client):
     response = admin_client.get(URL, headers={"Accept-Language": "id"})
     header = b"".join(response.streaming_content).decode().splitlines()[0]
     assert header.startswith("ID,Reference,Username,Name,Email,")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads ahead on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_export_reads_the_next_chunk_on_a_second_connection(admin_client, monkeypatch):
+    # Outside a transaction (as a download is), each chunk is read by another thread on its own
+    # connection while the one before is written.
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    customers = [CustomerFactory() for _ in range(5)]
+    for number, customer in enumerate(customers):
+        PaymentFactory(customer=customer, lines=[Decimal(f"{10 + number}.00")])
+    readers = set()
+    references = exports._references
+
+    def noting_the_reader(*args):
+        readers.add(threading.current_thread())
+        return references(*args)
+
+    monkeypatch.setattr(exports, "_references", noting_the_reader)
+
+    rows = rows_of(admin_client.get(URL))
+
+    assert [row["Reference"] for row in rows] == [customer.reference for customer in customers]
+    assert [row["Total spent"] for row in rows] == [f"USD {10 + n}.00" for n in range(5)]
+    assert readers and threading.current_thread() not in readers
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads ahead on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_download_stopped_half_way_stops_its_reader(monkeypatch):
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    CustomerFactory.create_batch(6)
+    threads, connected = threading.active_count(), database_connections()
+
+    lines = exports.csv_lines(Customer.objects.all())
+    assert next(lines).startswith("ID,")
+    assert next(lines).count("\r\n") == 2
+    lines.close()
+
+    assert (threading.active_count(), database_connections()) == (threads, connected)
+
+
+def database_connections() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
