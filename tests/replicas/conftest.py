@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 import pytest
 from django.db import connections
+from django.db.backends.signals import connection_created
 from django.db.utils import ConnectionHandler
 
 from network_admin import db_router
@@ -62,6 +63,28 @@ def forget_replica_health():
 def all_replicas_healthy(monkeypatch):
     """Replicas whose health check always passes (the fake one is no PostgreSQL standby)."""
     monkeypatch.setattr(db_router, "replica_health", ReplicaHealth(probe=lambda alias: None))
+
+
+@contextmanager
+def sql_on_every_thread(alias: str):
+    """The SQL run on `alias` meanwhile, on this thread's connection and on any connection
+    another thread opens (the CSV export reads ahead on a second one)."""
+    statements = []
+
+    def note(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    def watch(sender, connection, **kwargs):
+        if connection.alias == alias:
+            connection.execute_wrappers.append(note)
+
+    connection_created.connect(watch)
+    try:
+        with connections[alias].execute_wrapper(note):
+            yield statements
+    finally:
+        connection_created.disconnect(watch)
 
 
 def customer_queries(captured) -> list[str]:
