@@ -57,7 +57,6 @@ from network_admin.client import client_ip
 from network_admin.pagination import (
     SortKey,
     counted_tabs,
-    found_rows,
     sorted_by_values,
     tab_counts,
 )
@@ -121,7 +120,7 @@ def customer_list(request):
     # Searched once: an IP address search looks its customers up first.
     customers = _customers_for("all", search)
     counts = tab_counts(customers, _tab_filters(), searched=bool(search))
-    rows = found_rows(customers, counts).filter(_tab_filters()[tab])
+    rows = counts.rows.filter(_tab_filters()[tab])
     rows = rows.select_related("user").with_membership_count()
     keys = CUSTOMER_SORTS[sort]
     if search and sort == "name" and counts[tab][0] <= NAME_SORTED_MATCHES:

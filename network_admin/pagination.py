@@ -202,10 +202,21 @@ def _capped(
 
 
 class TabCounts(dict):
-    """{key: (count, is_estimate)}, and in `matches` the primary keys of every row of the
-    counted queryset when the count read them all (see `sampled_counts`), else None."""
+    """{key: (count, is_estimate)} of the subsets of `queryset`; `matches` holds the primary
+    keys of all its rows when the count read them and they were few (see `sampled_counts`),
+    else None."""
 
-    matches: list | None = None
+    def __init__(self, counts: dict, queryset: QuerySet, matches: list | None = None):
+        super().__init__(counts)
+        self.queryset, self.matches = queryset, matches
+
+    @property
+    def rows(self) -> QuerySet:
+        """The counted queryset to page: fetched by primary key when the count found its rows,
+        so a search runs once per page view."""
+        if self.matches is None:
+            return self.queryset
+        return self.queryset.model._default_manager.filter(pk__in=self.matches)
 
 
 def sampled_counts(queryset: QuerySet, subsets: dict[str, Q], *, cap: int = COUNT_CAP) -> TabCounts:
@@ -217,15 +228,15 @@ def sampled_counts(queryset: QuerySet, subsets: dict[str, Q], *, cap: int = COUN
     expects far more rows than `cap` (SKIP_READ_FACTOR times), nothing is read: the counts would
     be its estimates anyway. Estimates are kept like `capped_counts` keeps its estimates.
     The primary keys of a search that matches at most FEW_MATCHES rows are kept in `matches`
-    (`found_rows` pages them). Returns {key: (count, is_estimate)}.
+    (`TabCounts.rows` pages them). Returns {key: (count, is_estimate)}.
     """
     if connections[queryset.db].vendor != "postgresql":
-        return TabCounts(capped_counts(queryset, subsets, cap=cap))
+        return TabCounts(capped_counts(queryset, subsets, cap=cap), queryset)
     queries = _subset_queries(queryset, {_ALL_SEEN: Q()} | subsets)
     # Estimates made less than ESTIMATE_SECONDS ago: the same search, another page or tab of it.
     kept = _recent(queryset.db, queries)
     if kept.keys() >= subsets.keys():
-        return TabCounts({key: (kept[key], True) for key in subsets})
+        return TabCounts({key: (kept[key], True) for key in subsets}, queryset)
     # The planner is asked about the whole queryset first: a rare search's tabs then cost one
     # cheap EXPLAIN and the read, not an EXPLAIN of every tab (each plans the search again).
     everything = kept.get(_ALL_SEEN)
@@ -243,21 +254,20 @@ def sampled_counts(queryset: QuerySet, subsets: dict[str, Q], *, cap: int = COUN
         if unknown:
             made |= _estimate(queryset.db, unknown)
         _keep(queryset.db, queries, made)
-        return TabCounts({key: (kept.get(key, made.get(key)), True) for key in subsets})
+        estimated = {key: (kept.get(key, made.get(key)), True) for key in subsets}
+        return TabCounts(estimated, queryset)
     matches, seen = _read(queryset, subsets, cap=cap)
     if len(matches) <= cap:
-        counts = TabCounts({key: (count, False) for key, count in seen.items()})
-        if len(matches) <= FEW_MATCHES:
-            counts.matches = matches
-        return counts
+        exact = {key: (count, False) for key, count in seen.items()}
+        return TabCounts(exact, queryset, matches if len(matches) <= FEW_MATCHES else None)
     estimates = _estimate(queryset.db, {key: queries[key] for key in subsets})
     counts = {key: max(estimates[key], count) for key, count in seen.items()}
     # Kept like the others, so the search's next pages and tabs don't read it again.
     _keep(queryset.db, queries, counts)
-    return TabCounts({key: (count, True) for key, count in counts.items()})
+    return TabCounts({key: (count, True) for key, count in counts.items()}, queryset)
 
 
-# A search that matches at most this many rows is paged by their primary keys (`found_rows`)
+# A search that matches at most this many rows is paged by their primary keys (TabCounts.rows)
 # rather than searched again. Among 3.1 million payments, a page of a rare customer's name
 # searched again took 11.5 ms, the same page of ten payments by primary key 5.1 ms, but of a
 # thousand 40 ms (each id is an index lookup; Django compiles a parameter per id).
@@ -281,14 +291,6 @@ def _read(queryset: QuerySet, subsets: dict[str, Q], *, cap: int) -> tuple[list,
     return [row[0] for row in rows], seen
 
 
-def found_rows(queryset: QuerySet, counts: TabCounts) -> QuerySet:
-    """The rows of the queryset `counts` counted, fetched by primary key when the count read
-    them all (`TabCounts.matches`), else `queryset` itself: give it the same queryset."""
-    if counts.matches is None:
-        return queryset
-    return queryset.model._default_manager.filter(pk__in=counts.matches)
-
-
 # A trigram search's read can't stop early: PostgreSQL first builds the bitmap of every match
 # (8 ms for a last name 10,000 of a million customers share). So a search the planner expects
 # to match this many times the cap is not read; planner estimates of searches are within a
@@ -304,7 +306,7 @@ def tab_counts(
     on its own index (`capped_counts`). Returns {key: (count, is_estimate)}."""
     if searched:
         return sampled_counts(queryset, subsets, cap=cap)
-    return TabCounts(capped_counts(queryset, subsets, cap=cap))
+    return TabCounts(capped_counts(queryset, subsets, cap=cap), queryset)
 
 
 def counted_tabs(labels: dict[str, str], counts: dict[str, tuple[int, bool]]) -> list[dict]:

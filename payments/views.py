@@ -15,7 +15,7 @@ from customers.models import Customer
 from events.services import Actor
 from memberships.models import Membership
 from network_admin.access import staff_permission_required
-from network_admin.pagination import COUNT_CAP, SortKey, counted_tabs, found_rows, tab_counts
+from network_admin.pagination import COUNT_CAP, SortKey, counted_tabs, tab_counts
 from network_admin.preferences import ROWS_PER_PAGE as PER_PAGE
 from network_admin.preferences import keyset_page
 from payments import services
@@ -45,7 +45,7 @@ def payment_list(request):
     # Each tab with its count: exact up to COUNT_CAP, beyond it the planner's estimate.
     subsets = {key: _in_tab(key) for key in PaymentListForm.TABS}
     counts = tab_counts(payments, subsets, searched=bool(search), cap=COUNT_CAP)
-    rows = found_rows(payments, counts).filter(_in_tab(tab)).with_customer()
+    rows = counts.rows.filter(_in_tab(tab)).with_customer()
     page = keyset_page(request, rows, NEWEST_FIRST, size=PER_PAGE)
     tabs = counted_tabs(PaymentListForm.TABS, counts)
     filtered = bool(search or customer_id or gateway)

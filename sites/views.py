@@ -15,7 +15,6 @@ from network_admin.access import require_permission, staff_permission_required
 from network_admin.pagination import (
     SortKey,
     counted_tabs,
-    found_rows,
     sorted_by_values,
     tab_counts,
 )
@@ -52,7 +51,7 @@ def site_list(request):
     # A search that matches few sites (an exact count) sorts just them (sorted_by_values); one
     # that matches more than the count cap walks the newest sites.
     few = bool(state["q"]) and not counts[state["tab"]][1]
-    rows = found_rows(sites, counts).filter(TAB_FILTERS[state["tab"]]).with_owner()
+    rows = counts.rows.filter(TAB_FILTERS[state["tab"]]).with_owner()
     page = keyset_page(
         request, *(sorted_by_values(rows, NEWEST_FIRST) if few else (rows, NEWEST_FIRST))
     )

@@ -17,7 +17,6 @@ from network_admin.pagination import (
     capped_counts,
     capped_totals,
     forget_estimates,
-    found_rows,
     paginate,
     sampled_counts,
     sorted_by_values,
@@ -257,7 +256,7 @@ def test_a_search_that_matches_few_rows_keeps_them_for_the_page(
     assert sorted(counts.matches) == sorted(customer.pk for customer in customers[:7])
     # The page then fetches those rows by primary key: the same rows, however it is filtered.
     with django_assert_num_queries(1):
-        found = list(found_rows(search, counts).filter(NEVER_LOGGED_IN["never"]))
+        found = list(counts.rows.filter(NEVER_LOGGED_IN["never"]))
     assert sorted(customer.pk for customer in found) == sorted(never)
 
 
@@ -272,4 +271,4 @@ def test_a_search_that_matches_many_rows_is_paged_by_the_search_itself(
     past_the_cap = sampled_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
     assert past_the_cap["all"][1] and past_the_cap.matches is None
     search = Customer.objects.filter(last_login__isnull=True)
-    assert found_rows(search, past_the_cap) is search
+    assert sampled_counts(search, NEVER_LOGGED_IN, cap=3).rows is search
