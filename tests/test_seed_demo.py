@@ -328,3 +328,34 @@ def test_big_first_load_on_postgresql_writes_in_a_thread_and_restores_checks(mon
     assert InvoiceCounter.objects.get().last_number == len(numbers)
     for site in Site.objects.exclude(membership=None).select_related("membership"):
         assert site.customer_id == site.membership.customer_id
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL only: elsewhere rows are bulk_created."
+)
+def test_copy_writes_payloads_and_ip_addresses_as_generated():
+    """The COPY writer's own dumpers (orjson, addresses from text) store what json.dumps and
+    ipaddress would have: nested and non-ASCII payloads, IPv4 and IPv6, and no address."""
+    payloads = [{"changes": {"city": {"old": "Zürich", "new": "Genève"}}}, {}, {"count": 2}]
+    addresses = ["203.0.113.7", "2001:db8::1", None]
+    now = timezone.now()
+    rows = [
+        dict.fromkeys(seed_demo.COLUMNS[Event], "")
+        | {
+            "created_at": now,
+            "action": "customer.updated",
+            "severity": "info",
+            "initiator": "system",
+            "actor_id": None,
+            "object_id": None,
+            "customer_id": None,
+            "ip_address": address,
+            "payload": payload,
+        }
+        for payload, address in zip(payloads, addresses, strict=True)
+    ]
+
+    seed_demo.Writer().write(Event, [list(row.values()) for row in rows])
+
+    stored = Event.objects.order_by("pk").values_list("payload", "ip_address")
+    assert list(stored) == list(zip(payloads, addresses, strict=True))

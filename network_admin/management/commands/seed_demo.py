@@ -10,10 +10,10 @@ the next is generated, and a big first load restores indexes and foreign keys on
 """
 
 import bisect
-import ipaddress
 import itertools
 import random
 import re
+import socket
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import iptocc
+import orjson
+import psycopg
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections, transaction
@@ -235,6 +237,8 @@ SUSPEND_CHECKS_FROM = 20000
 # Indexes rebuilt at once after such a load. PostgreSQL builds a trigram (GIN) index on one
 # core; two builders keep both cores of the machines this was measured on busy.
 INDEX_BUILDERS = 2
+# How PostgreSQL's binary inet format names the two families (its own numbers, not the OS's).
+POSTGRES_AF_INET, POSTGRES_AF_INET6 = 2, 3
 
 # An actor is (user id, name, IP address); the system has none of them.
 SYSTEM = (None, "", None)
@@ -459,25 +463,44 @@ class Writer:
         # Binary COPY spares the server parsing every value from text. Each column's type is its
         # field's database type without the size ("varchar(50)" is sent as "varchar").
         types = [field.db_type(connection).split("(")[0] for field in fields]
-        ips = [i for i, type_ in enumerate(types) if type_ == "inet"]
-        addresses = {}  # the few thousand IP addresses of a batch, parsed once each
         quote = connection.ops.quote_name
         statement = "COPY {} ({}) FROM STDIN (FORMAT BINARY)".format(
             quote(model._meta.db_table), ", ".join(quote(field.column) for field in fields)
         )
-        with connection.cursor() as cursor, cursor.copy(statement) as copy:
-            copy.set_types(types)
-            for row in rows:
-                if ips or extra:
-                    row = list(row)
-                    for i in ips:
-                        if row[i] is not None:
-                            address = addresses.get(row[i])
-                            if address is None:
-                                address = addresses[row[i]] = ipaddress.ip_address(row[i])
-                            row[i] = address
-                    row += [field.get_default() for field in extra]
-                copy.write_row(row)
+        with connection.cursor() as cursor:
+            use_fast_dumpers(cursor.cursor)
+            with cursor.copy(statement) as copy:
+                copy.set_types(types)
+                for row in rows:
+                    if extra:
+                        row = [*row, *(field.get_default() for field in extra)]
+                    copy.write_row(row)
+
+
+def use_fast_dumpers(cursor):
+    """Make `cursor` (psycopg's) write JSON with orjson and IP addresses straight from text.
+
+    JSON payloads and IP addresses were a third of the writer's Python: json.dumps takes ~5 µs
+    a payload, orjson ~0.2; parsing an address into an `ipaddress` object for psycopg's own
+    dumper ~3 µs, `inet_pton` ~0.2.
+    """
+    psycopg.types.json.set_json_dumps(orjson.dumps, cursor)
+    cursor.adapters.register_dumper(None, TextInetBinaryDumper)
+
+
+class TextInetBinaryDumper(psycopg.adapt.Dumper):
+    """An IP address given as text ("203.0.113.7", "2001:db8::1"), in inet's binary form:
+    family, prefix length, is-CIDR flag, length, then the address's bytes."""
+
+    format = psycopg.pq.Format.BINARY
+    oid = psycopg.postgres.types["inet"].oid
+
+    def dump(self, obj: str) -> bytes:
+        if ":" in obj:
+            family, packed = POSTGRES_AF_INET6, socket.inet_pton(socket.AF_INET6, obj)
+        else:
+            family, packed = POSTGRES_AF_INET, socket.inet_pton(socket.AF_INET, obj)
+        return bytes((family, 8 * len(packed), 0, len(packed))) + packed
 
 
 class Command(BaseCommand):
