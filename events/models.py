@@ -89,16 +89,33 @@ class EventQuerySet(models.QuerySet):
         One EXISTS per row, by primary key, inside the same query: a page of events learns which
         of its objects were deleted without a query per row or per kind of object.
         """
-        cases = [
-            models.When(
-                object_type=object_type,
-                then=models.Exists(
-                    apps.get_model(label)._base_manager.filter(pk=models.OuterRef("object_id"))
-                ),
-            )
-            for object_type, (label, _url_name) in OBJECT_PAGES.items()
-        ]
-        return self.annotate(object_exists=models.Case(*cases, default=models.Value(False)))
+        return self.annotate(object_exists=ObjectExists("object_type", "object_id"))
+
+
+class ObjectExists(models.Func):
+    """CASE over the object types of OBJECT_PAGES, each an EXISTS on its model's table by
+    primary key: whether the object (type, id) still exists; false for any other type.
+
+    Written as SQL: the same CASE made of one `Exists` subquery per type cost Django ~2 ms to
+    build and compile on every query of the events pages, this one formats a string.
+    """
+
+    arity = 2
+    output_field = models.BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        type_sql, type_params = compiler.compile(self.source_expressions[0])
+        id_sql, id_params = compiler.compile(self.source_expressions[1])
+        quote = connection.ops.quote_name
+        cases, params = [], []
+        for object_type, (label, _url_name) in OBJECT_PAGES.items():
+            meta = apps.get_model(label)._meta
+            table, column = quote(meta.db_table), quote(meta.pk.column)
+            # Only quoted names of our own models and compiled columns: values are parameters.
+            exists = f"EXISTS(SELECT 1 FROM {table} WHERE {table}.{column} = {id_sql})"  # noqa: S608
+            cases.append(f"WHEN {type_sql} = %s THEN {exists}")
+            params += [*type_params, object_type, *id_params]
+        return f"CASE {' '.join(cases)} ELSE FALSE END", params
 
 
 class Event(models.Model):
