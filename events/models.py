@@ -104,18 +104,18 @@ class ObjectExists(models.Func):
     output_field = models.BooleanField()
 
     def as_sql(self, compiler, connection, **extra_context):
-        type_sql, type_params = compiler.compile(self.source_expressions[0])
+        type_sql, params = compiler.compile(self.source_expressions[0])
         id_sql, id_params = compiler.compile(self.source_expressions[1])
         quote = connection.ops.quote_name
-        cases, params = [], []
+        cases = []
         for object_type, (label, _url_name) in OBJECT_PAGES.items():
             meta = apps.get_model(label)._meta
             table, column = quote(meta.db_table), quote(meta.pk.column)
             # Only quoted names of our own models and compiled columns: values are parameters.
             exists = f"EXISTS(SELECT 1 FROM {table} WHERE {table}.{column} = {id_sql})"  # noqa: S608
-            cases.append(f"WHEN {type_sql} = %s THEN {exists}")
-            params += [*type_params, object_type, *id_params]
-        return f"CASE {' '.join(cases)} ELSE FALSE END", params
+            cases.append(f"WHEN %s THEN {exists}")
+            params = [*params, object_type, *id_params]
+        return f"CASE {type_sql} {' '.join(cases)} ELSE FALSE END", params
 
 
 class Event(models.Model):
