@@ -1,5 +1,7 @@
 """`manage.py bench` (docs/performance.md) browses every page it times and prints one table."""
 
+import platform
+import sys
 from io import StringIO
 
 import pytest
@@ -36,6 +38,8 @@ def test_bench_times_every_page_and_prints_its_row(network):
     call_command("bench", "--no-export", "--requests", "1", "--warmup", "0", stdout=out)
 
     table = out.getvalue()
+    # Which interpreter ran the pages: its build moves every number.
+    assert f"Python: {platform.python_version()} ({sys.executable})" in table
     for page in [
         "dashboard",
         "customers: page 1",

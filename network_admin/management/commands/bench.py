@@ -5,8 +5,10 @@ time only: URL routing, middleware, queries and template rendering, without a ne
 server in front. Run it with DEBUG off (production settings: cached templates, no query log).
 """
 
+import platform
 import resource
 import statistics
+import sys
 import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -82,6 +84,9 @@ class Command(BaseCommand):
         if settings.DEBUG:
             self.stderr.write("DEBUG is on: templates are not cached, these are not real numbers.")
         client = self._client()
+        # Pages are mostly Python: how the interpreter was built moves every number (an
+        # unoptimized build, as pyenv makes by default, is ~1.4x slower; docs/deployment.md).
+        self.stdout.write(f"Python: {platform.python_version()} ({sys.executable})")
         self.stdout.write(f"Database: {connection.vendor} {connection.settings_dict['NAME']}")
         self.stdout.write(f"Customers: {Customer.objects.count():,}")
         loaders = [type(loader).__module__ for loader in engines["django"].engine.template_loaders]
