@@ -13,6 +13,7 @@ The numbers measured on a million customers are in docs/performance.md.
 
 import argparse
 import os
+import platform
 import re
 import secrets
 import shutil
@@ -149,7 +150,11 @@ def main():
     if re.search(r"Non-2xx or 3xx responses", report):
         sys.exit("Some requests failed: the numbers above are not valid.")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", report)[1])
-    print(f"{options.path} with {options.workers} gunicorn workers: {rate:,.0f} requests/s")
+    # gunicorn runs on this interpreter, whose build moves the number (docs/deployment.md).
+    print(
+        f"{options.path} with {options.workers} gunicorn workers: {rate:,.0f} requests/s "
+        f"(Python {platform.python_version()}, {sys.executable})"
+    )
 
 
 if __name__ == "__main__":
