@@ -17,6 +17,7 @@ import socket
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -326,6 +327,15 @@ class ReferenceCodes:
         )
 
 
+@dataclass
+class SuspendedChecks:
+    """What `Writer.suspend_checks` dropped, as the statements that restore it."""
+
+    indexes: list[str]
+    foreign_keys: list[str]  # added NOT VALID
+    validations: list[str]
+
+
 class Writer:
     """Writes generated rows: COPY on PostgreSQL, `bulk_create` elsewhere."""
 
@@ -363,7 +373,7 @@ class Writer:
         self.next_id[model] = first + count
         return list(range(first, first + count))
 
-    def suspend_checks(self) -> list[str]:
+    def suspend_checks(self) -> SuspendedChecks:
         """Drop the demo tables' non-unique indexes and foreign keys; return how to restore them.
 
         Filling tables and then indexing them and checking their foreign keys in one pass each
@@ -404,32 +414,43 @@ class Writer:
                 cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
             for name, _definition in indexes:
                 cursor.execute(f"DROP INDEX {quote(name)}")
-        restore = [definition for _name, definition in indexes]
-        for table, name, definition in foreign_keys:
-            # Added as NOT VALID first, so even if validating failed, new rows would be checked.
-            table, name = quote(table), quote(name)
-            restore.append(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition} NOT VALID")
-            restore.append(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")
-        return restore
+        # Foreign keys are added NOT VALID first, so even if validating failed, new rows would be
+        # checked.
+        keys = [(quote(table), quote(name), definition) for table, name, definition in foreign_keys]
+        return SuspendedChecks(
+            indexes=[definition for _name, definition in indexes],
+            foreign_keys=[
+                f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition} NOT VALID"
+                for table, name, definition in keys
+            ],
+            validations=[
+                f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}" for table, name, _ in keys
+            ],
+        )
 
-    def restore_checks(self, statements: list[str]):
-        """Rebuild the dropped indexes, then re-add the foreign keys and check them, each step
-        INDEX_BUILDERS statements at a time."""
-        indexes = [statement for statement in statements if statement.startswith("CREATE ")]
+    def restore_checks(self, suspended: SuspendedChecks):
+        """Rebuild the dropped indexes, then re-add the foreign keys and check them."""
         # The trigram indexes take longest to build: started first, the builders finish at about
         # the same time.
-        indexes.sort(key=lambda statement: " USING gin " not in statement)
-        self.run_in_parallel(indexes)
+        self.run_in_parallel(
+            sorted(suspended.indexes, key=lambda index: " USING gin " not in index)
+        )
         # Adding a constraint NOT VALID is instant, but locks the table it references against
         # the others being added: one at a time. Checking the rows, the slow part, is not.
         with connection.cursor() as cursor:
-            for statement in statements:
-                if statement.endswith(" NOT VALID"):
-                    cursor.execute(statement)
-        self.run_in_parallel([statement for statement in statements if " VALIDATE " in statement])
+            for statement in suspended.foreign_keys:
+                cursor.execute(statement)
+        self.run_in_parallel(suspended.validations)
 
     def run_in_parallel(self, statements: list[str]):
-        """Run statements that each take a while, INDEX_BUILDERS at a time, in the order given."""
+        """Run statements that each take a while, INDEX_BUILDERS at a time on the builders' own
+        connections, in the order given; one by one on this connection inside a transaction,
+        whose rows the others couldn't see."""
+        if connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
+            return
         with ThreadPoolExecutor(max_workers=INDEX_BUILDERS) as builders:
             list(builders.map(self._run_alone, statements))
 
@@ -586,7 +607,7 @@ class Command(BaseCommand):
         # called inside a transaction: the other connection couldn't see what it holds.
         if writer.postgresql and not connection.in_atomic_block:
             # A big first load indexes the tables and checks their foreign keys once, at the end.
-            restore = []
+            restore = None
             if not existing and total >= SUSPEND_CHECKS_FROM:
                 restore = writer.suspend_checks()
             try:
@@ -792,17 +813,10 @@ class Builder:
         """Fresh statistics, so the first page views plan their queries for the real sizes."""
         if not self.writer.postgresql:
             return
-        statements = [
-            f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}" for model in MODELS
-        ]
-        if connection.in_atomic_block:
-            # Other connections couldn't see the rows this transaction holds.
-            with connection.cursor() as cursor:
-                for statement in statements:
-                    cursor.execute(statement)
-        else:
-            # Each ANALYZE of a big table samples it for seconds: two at once halve the wait.
-            self.writer.run_in_parallel(statements)
+        # Each ANALYZE of a big table samples it for seconds: two at once halve the wait.
+        self.writer.run_in_parallel(
+            [f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}" for model in MODELS]
+        )
 
     # Helpers.
 
