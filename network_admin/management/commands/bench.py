@@ -85,7 +85,7 @@ class Command(BaseCommand):
             self.stderr.write("DEBUG is on: templates are not cached, these are not real numbers.")
         client = self._client()
         # Pages are mostly Python: how the interpreter was built moves every number (an
-        # unoptimized build, as pyenv makes by default, is ~1.4x slower; docs/deployment.md).
+        # unoptimized build, as pyenv makes by default, was up to 1.4x slower; docs/deployment.md).
         self.stdout.write(f"Python: {platform.python_version()} ({sys.executable})")
         self.stdout.write(f"Database: {connection.vendor} {connection.settings_dict['NAME']}")
         self.stdout.write(f"Customers: {Customer.objects.count():,}")
