@@ -2,7 +2,6 @@
 Python: network_admin/templatetags/ui.py)."""
 
 from django import template
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html_join
 from django.utils.translation import gettext as _
@@ -10,6 +9,7 @@ from django.utils.translation import gettext as _
 from customers.switching import admin_switch_refusal, customer_switch_refusal
 from network_admin.dates import format_date
 from network_admin.links import object_url
+from network_admin.numbers import two_decimals
 from network_admin.templatetags.ui import badge, calendar_date, grouped, markup, time_ago
 
 register = template.Library()
@@ -187,7 +187,7 @@ def spending_bars(chart):
                 chart.bar_width,
                 bar.height if bar.amount else 1,
                 format_date(bar.month, "F Y"),
-                floatformat(bar.amount, "2g"),
+                two_decimals(bar.amount),
                 chart.currency,
             )
             for bar in chart.bars

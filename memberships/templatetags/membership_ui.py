@@ -2,11 +2,11 @@
 network_admin/templatetags/ui.py)."""
 
 from django import template
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network_admin.dates import format_date, natural_time
+from network_admin.links import object_url
 from network_admin.templatetags.ui import badge, calendar_date, choice_label, markup, price
 
 register = template.Library()
@@ -53,10 +53,10 @@ def membership_row(membership):
     customer = membership.customer
     return markup(
         ROW,
-        url=reverse("memberships:detail", args=[membership.pk]),
+        url=object_url("memberships:detail", membership.pk),
         reference=membership.reference,
         badge=badge(membership.status, choice_label(membership, "status")),
-        customer_url=reverse("customers:detail", args=[membership.customer_id]),
+        customer_url=object_url("customers:detail", membership.customer_id),
         customer_name=customer.name,
         customer_email=customer.email,
         plan=membership.plan.name,
@@ -83,6 +83,6 @@ def membership_related_row(membership):
         plan=membership.plan.name,
         price=price(membership),
         expires=expires,
-        url=reverse("memberships:detail", args=[membership.pk]),
+        url=object_url("memberships:detail", membership.pk),
         open_label=_("Open membership %(ref)s") % {"ref": reference},
     )

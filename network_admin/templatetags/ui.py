@@ -13,13 +13,13 @@ from functools import cache
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from network_admin.dates import format_date, natural_time
+from network_admin.numbers import two_decimals
 
 register = template.Library()
 
@@ -126,20 +126,24 @@ def money(amount, currency):
     """An amount with its ISO 4217 currency code, two decimals, grouped as the language does."""
     return markup(
         '<span class="money">{} <span class="currency">{}</span></span>',
-        floatformat(amount, "2g"),
+        two_decimals(amount),
         currency,
     )
 
 
+# One function per unit, so that a row asks for the one translation it shows.
+BILLING_CYCLES = {
+    "day": lambda count: ngettext("every day", "every %(counter)s days", count),
+    "week": lambda count: ngettext("every week", "every %(counter)s weeks", count),
+    "month": lambda count: ngettext("every month", "every %(counter)s months", count),
+    "year": lambda count: ngettext("every year", "every %(counter)s years", count),
+}
+
+
 def _billing_cycle(duration: int, unit: str) -> str:
     """ "every month", "every 3 months"…"""
-    plurals = {
-        "day": ngettext("every day", "every %(counter)s days", duration),
-        "week": ngettext("every week", "every %(counter)s weeks", duration),
-        "month": ngettext("every month", "every %(counter)s months", duration),
-        "year": ngettext("every year", "every %(counter)s years", duration),
-    }
-    return plurals.get(unit, "") % {"counter": duration}
+    cycle = BILLING_CYCLES.get(unit)
+    return cycle(duration) % {"counter": duration} if cycle else ""
 
 
 @register.simple_tag
