@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, OwnedByCustomer
 from events.models import Event
-from network_admin.pagination import count_each
+from network_admin.pagination import counts_up_to
 from network_admin.references import ReferenceField, normalize_reference
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
@@ -162,10 +162,10 @@ class MembershipQuerySet(models.QuerySet):
         return self.filter(matches)
 
     def status_counts(self, cap: int) -> dict[str, int]:
-        """How many of these memberships have each status, in one query, each counted up to
-        `cap` + 1 rows only: a result above `cap` means "more than cap"."""
+        """How many of these memberships have each status, in at most one query, each counted
+        up to `cap` + 1 rows only: a result above `cap` means "more than cap" (`counts_up_to`)."""
         statuses = {status: models.Q(status=status) for status in Membership.Status.values}
-        return count_each(self, statuses, limit=cap + 1)
+        return counts_up_to(self, statuses, cap=cap)
 
 
 class Membership(OwnedByCustomer):

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from memberships import views
 from memberships.models import DurationUnit, Membership
+from network_admin import pagination
+from network_admin.pagination import forget_estimates
 from tests.factories import CustomerFactory, MembershipFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -202,6 +204,38 @@ def test_a_tab_past_the_count_cap_says_there_are_more(admin_client, monkeypatch)
     active = next(tab for tab in response.context["tabs"] if tab["key"] == "active")
     assert (active["count"], active["more"]) == (2, True)
     assert '<span class="count">2+</span>' in response.content.decode()
+
+
+def tab_counts(response) -> dict[str, tuple[int, bool]]:
+    return {tab["key"]: (tab["count"], tab["more"]) for tab in response.context["tabs"]}
+
+
+def test_a_tab_past_the_count_cap_is_not_counted_again_for_a_while(admin_client, monkeypatch):
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    active = MembershipFactory.create_batch(3, status=Membership.Status.ACTIVE)
+    assert tab_counts(admin_client.get(URL))["active"] == (2, True)
+    Membership.objects.filter(pk__in=[active[0].pk, active[1].pk]).update(
+        status=Membership.Status.ON_HOLD
+    )
+    # Still "2+" active, as counted a moment ago; those on hold, under the cap, are counted on
+    # every view.
+    counts = tab_counts(admin_client.get(URL))
+    assert counts["active"] == (2, True) and counts["on-hold"] == (2, False)
+    monkeypatch.setattr(pagination, "ESTIMATE_SECONDS", 0)
+    forget_estimates()
+    assert tab_counts(admin_client.get(URL))["active"] == (1, False)
+
+
+def test_when_every_tab_is_past_the_cap_the_tabs_cost_no_query(
+    admin_client, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(views, "COUNT_CAP", 0)
+    for status in Membership.Status.values:
+        MembershipFactory(status=status, cancelled_at=timezone.now(), auto_renew=False)
+    admin_client.get(URL)
+    with django_assert_num_queries(3):  # the session, the admin, the page
+        response = admin_client.get(URL)
+    assert all(more for _count, more in tab_counts(response).values())
 
 
 def test_htmx_search_gets_only_the_results(admin_client):
