@@ -93,11 +93,25 @@ def _read_cursor(cursor: str, keys: list[SortKey]) -> list | None:
     return values if isinstance(values, list) and len(values) == len(keys) else None
 
 
-def paginate(queryset: QuerySet, keys: list[SortKey], *, size: int, direction: str, cursor: str):
+def paginate(
+    queryset: QuerySet,
+    keys: list[SortKey],
+    *,
+    size: int,
+    direction: str,
+    cursor: str,
+    keys_first: bool = False,
+):
     """One page of `queryset` in the order of `keys` (the last key must be unique, e.g. pk).
 
     `direction` is FIRST, LAST, or AFTER / BEFORE the row that `cursor` names. A cursor that
     is missing, tampered with or stale falls back to the first page.
+
+    With `keys_first`, the page's primary keys are found first and its rows read by them, in
+    the same query. For a search that matches many rows, whose page PostgreSQL finds by walking
+    the list's index and filtering: when that index carries the filtered columns (INCLUDE),
+    the walk reads only the index instead of a table row per entry (thousands for a common
+    last name), and only the page's rows are read from the table.
     """
     values = _read_cursor(cursor, keys) if direction in (AFTER, BEFORE) else None
     if direction in (AFTER, BEFORE) and values is None:
@@ -109,6 +123,8 @@ def paginate(queryset: QuerySet, keys: list[SortKey], *, size: int, direction: s
     if values is not None:
         queryset = queryset.filter(_after(order_keys, values, nulls_last=nulls_last))
 
+    if keys_first:
+        queryset = queryset.filter(pk__in=queryset.values("pk")[: size + 1])
     rows = list(queryset[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]

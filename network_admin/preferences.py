@@ -48,9 +48,10 @@ def safe_next(request, fallback: str) -> str:
     return fallback
 
 
-def keyset_page(request, queryset, keys, *, size: int = PER_PAGE_DEFAULT):
+def keyset_page(request, queryset, keys, *, size: int = PER_PAGE_DEFAULT, keys_first=False):
     """The page of `queryset` the query string asks for: `?after=` / `?before=` a cursor,
-    `?page=last`, else the first; `?per_page=` rows (at most PER_PAGE_MAX)."""
+    `?page=last`, else the first; `?per_page=` rows (at most PER_PAGE_MAX). `keys_first`: see
+    `paginate`."""
     if request.GET.get("after"):
         direction, cursor = AFTER, request.GET["after"]
     elif request.GET.get("before"):
@@ -60,4 +61,6 @@ def keyset_page(request, queryset, keys, *, size: int = PER_PAGE_DEFAULT):
     # A per_page that isn't a number keeps the list's own size.
     with contextlib.suppress(ValueError):
         size = min(max(int(request.GET.get("per_page", size)), 1), PER_PAGE_MAX)
-    return paginate(queryset, keys, size=size, direction=direction, cursor=cursor)
+    return paginate(
+        queryset, keys, size=size, direction=direction, cursor=cursor, keys_first=keys_first
+    )

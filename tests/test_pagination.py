@@ -45,22 +45,26 @@ def customers():
     ]
 
 
-def walk(keys, direction_start, step, queryset=None):
+def walk(keys, direction_start, step, queryset=None, **options):
     queryset = Customer.objects.all() if queryset is None else queryset
-    seen, page = [], paginate(queryset, keys, size=4, direction=direction_start, cursor="")
+
+    def page_of(direction, cursor=""):
+        return paginate(queryset, keys, size=4, direction=direction, cursor=cursor, **options)
+
+    seen, page = [], page_of(direction_start)
     while True:
         seen.append([customer.pk for customer in page.rows])
         if step == AFTER and page.has_next:
-            page = paginate(queryset, keys, size=4, direction=AFTER, cursor=page.last_cursor)
+            page = page_of(AFTER, page.last_cursor)
         elif step == BEFORE and page.has_previous:
-            page = paginate(queryset, keys, size=4, direction=BEFORE, cursor=page.first_cursor)
+            page = page_of(BEFORE, page.first_cursor)
         else:
             return seen
 
 
-@pytest.mark.parametrize("by_values", [False, True], ids=["by-columns", "by-values"])
+@pytest.mark.parametrize("how", ["by-columns", "by-values", "keys-first"])
 @pytest.mark.parametrize("keys", [NEWEST, LAST_LOGIN], ids=["newest", "last-login"])
-def test_paging_forwards_and_backwards_visits_every_row_once_in_order(customers, keys, by_values):
+def test_paging_forwards_and_backwards_visits_every_row_once_in_order(customers, keys, how):
     expected = list(
         Customer.objects.order_by(*(key.order_by(nulls_last=True) for key in keys)).values_list(
             "pk", flat=True
@@ -68,16 +72,29 @@ def test_paging_forwards_and_backwards_visits_every_row_once_in_order(customers,
     )
     queryset, keys = (
         sorted_by_values(Customer.objects.all(), keys)
-        if by_values
+        if how == "by-values"
         else (Customer.objects.all(), keys)
     )
-    forwards = walk(keys, FIRST, AFTER, queryset)
-    backwards = walk(keys, LAST, BEFORE, queryset)
+    options = {"keys_first": how == "keys-first"}
+    forwards = walk(keys, FIRST, AFTER, queryset, **options)
+    backwards = walk(keys, LAST, BEFORE, queryset, **options)
     assert [pk for page in forwards for pk in page] == expected
     assert [pk for page in reversed(backwards) for pk in page] == expected
     assert [len(page) for page in forwards] == [4, 4, 3]
     # Pages counted from the end align with the end: the short page is the first one.
     assert [len(page) for page in backwards] == [4, 4, 3]
+
+
+def test_a_page_found_by_its_keys_first_is_one_query_of_the_filtered_rows(
+    customers, django_assert_num_queries
+):
+    never_logged_in = Customer.objects.filter(last_login__isnull=True)
+    with django_assert_num_queries(1):
+        page = paginate(
+            never_logged_in, NEWEST, size=2, direction=FIRST, cursor="", keys_first=True
+        )
+    assert page.rows == list(never_logged_in.order_by("-created_at", "-id")[:2])
+    assert page.has_next
 
 
 def test_first_and_last_pages_know_where_they_are(customers):

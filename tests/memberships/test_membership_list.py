@@ -140,6 +140,24 @@ def test_a_search_expected_to_match_thousands_is_estimated_not_counted(admin_cli
     assert references_on(response)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_search_of_many_memberships_pages_the_matches_newest_first(admin_client, planner):
+    planner.rows = 5000
+    grace = CustomerFactory(user__first_name="Grace", user__last_name="Hopper")
+    now = timezone.now()
+    found = [
+        MembershipFactory(customer=grace, created_at=now - timedelta(days=days))
+        for days in (3, 1, 2)
+    ]
+    MembershipFactory(created_at=now)
+    newest_first = [found[1].reference, found[2].reference, found[0].reference]
+    first = admin_client.get(URL, {"q": "hopper", "per_page": 2})
+    assert references_on(first) == newest_first[:2]
+    after = first.context["page"].last_cursor
+    second = admin_client.get(URL, {"q": "hopper", "per_page": 2, "after": after})
+    assert references_on(second) == newest_first[2:]
+
+
 def test_the_customer_filter_shows_only_that_customers_memberships(admin_client, customer):
     own = MembershipFactory(customer=customer)
     MembershipFactory()

@@ -1,0 +1,49 @@
+"""A search of many rows is paged by walking the list's newest-first index alone (PostgreSQL):
+that index must carry every column the search filters on, or each entry costs a table read."""
+
+import re
+
+import pytest
+from django.db import connection
+
+from memberships.models import Membership
+from sites.models import Site
+from tests.factories import ProductFactory
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="INCLUDE is PostgreSQL's"),
+]
+
+
+def index_columns(name: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attribute.attname FROM pg_index AS index"
+            " JOIN pg_class AS class ON class.oid = index.indexrelid"
+            " JOIN pg_attribute AS attribute"
+            "   ON attribute.attrelid = index.indrelid AND attribute.attnum = ANY(index.indkey)"
+            " WHERE class.relname = %s",
+            [name],
+        )
+        return {column for (column,) in cursor.fetchall()}
+
+
+def filtered_columns(queryset) -> set[str]:
+    sql = str(queryset.query)
+    table = queryset.model._meta.db_table
+    return set(re.findall(rf'"{table}"\."(\w+)"', sql.partition(" WHERE ")[2]))
+
+
+def test_the_membership_search_filters_only_on_columns_of_the_newest_first_index():
+    ProductFactory(name="Hopper Plan")  # a plan name that matches adds the plan column
+    searched = filtered_columns(Membership.objects.search("hopper"))
+    assert {"owner_search_text", "plan_id"} <= searched
+    assert searched <= index_columns("membership_created_idx")
+
+
+@pytest.mark.parametrize("text", ["hopper", "hopper.example.net", "10.0.0.1", "1QZ312GBP9"])
+def test_the_site_search_filters_only_on_columns_of_the_newest_first_index(text):
+    searched = filtered_columns(Site.objects.search(text))
+    assert "owner_search_text" in searched
+    assert searched <= index_columns("site_created_idx")
