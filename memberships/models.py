@@ -261,7 +261,7 @@ class Membership(OwnedByCustomer):
             models.Index(
                 fields=["created_at", "id"],
                 include=["owner_search_text", "plan"],
-                name="membership_created_idx",
+                name="membership_newest_idx",
             ),
             models.Index(fields=["status", "created_at", "id"], name="membership_status_idx"),
             # Customer page block and the list filtered by customer.

@@ -95,7 +95,7 @@ class Site(OwnedByCustomer):
             models.Index(
                 fields=["created_at", "id"],
                 include=["owner_search_text", "title", "domain", "reference", "customer"],
-                name="site_created_idx",
+                name="site_newest_idx",
             ),
             models.Index(fields=["type", "created_at", "id"], name="site_type_idx"),
             # Customer page block and the list filtered by customer.

@@ -1,0 +1,40 @@
+"""The migrations that replace the lists' newest-first indexes, forwards and back: built and
+dropped CONCURRENTLY on PostgreSQL (outside a transaction), plainly on SQLite."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
+
+BEFORE = [("memberships", "0002_owner_search_text"), ("sites", "0003_owner_search_text")]
+
+
+def index_names(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return {name for name, constraint in constraints.items() if constraint["index"]}
+
+
+def migrate(targets=None):
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets or executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_newest_first_indexes_are_replaced_and_restored():
+    try:
+        migrate(BEFORE)
+        assert {"membership_created_idx"} <= index_names("memberships_membership")
+        assert "membership_newest_idx" not in index_names("memberships_membership")
+        assert {"site_created_idx"} <= index_names("sites_site")
+        with CaptureQueriesContext(connection) as sent:
+            migrate()
+        assert "membership_newest_idx" in index_names("memberships_membership")
+        assert "membership_created_idx" not in index_names("memberships_membership")
+        assert "site_newest_idx" in index_names("sites_site")
+        assert "site_created_idx" not in index_names("sites_site")
+        concurrent = [query for query in sent if "INDEX CONCURRENTLY" in query["sql"]]
+        # Two indexes built and two dropped without locking their tables against writes.
+        assert len(concurrent) == (4 if connection.vendor == "postgresql" else 0)
+    finally:
+        migrate()
