@@ -223,8 +223,14 @@ class Customer(models.Model):
             ("switch_to_customer", _("Can switch to a customer")),
         ]
         indexes = [
-            # Customer list, "Newest"/"Oldest" sort with keyset pagination.
-            models.Index(fields=["created_at", "id"], name="customer_created_idx"),
+            # Customer list, "Newest"/"Oldest" sort with keyset pagination. A search of many
+            # customers walks this one, reading what it filters on from the index alone
+            # (PostgreSQL; network_admin.pagination.paginate's keys_first).
+            models.Index(
+                fields=["created_at", "id"],
+                include=["search_text", "reference"],
+                name="customer_newest_idx",
+            ),
             # Customer list, "Last login" sort (on PostgreSQL, customer_last_login_desc_idx of
             # migration 0006 serves it in its exact order).
             models.Index(fields=["last_login", "id"], name="customer_last_login_idx"),

@@ -125,7 +125,10 @@ def customer_list(request):
     keys = CUSTOMER_SORTS[sort]
     if search and sort == "name" and counts[tab][0] <= NAME_SORTED_MATCHES:
         rows, keys = sorted_by_values(rows, keys)
-    page = keyset_page(request, rows, keys)
+    # A search of many customers by date walks the newest-first index, which carries what the
+    # search filters on; the other tabs filter on what it doesn't.
+    walks_index = counts.matches is None and tab == "all" and sort in ("newest", "oldest")
+    page = keyset_page(request, rows, keys, keys_first=bool(search) and walks_index)
     tabs = counted_tabs(CustomerListForm.TABS, counts)
     ctx = {
         "section": "customers",

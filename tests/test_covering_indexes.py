@@ -6,6 +6,7 @@ import re
 import pytest
 from django.db import connection
 
+from customers.models import Customer
 from memberships.models import Membership
 from sites.models import Site
 from tests.factories import ProductFactory
@@ -33,6 +34,13 @@ def filtered_columns(queryset) -> set[str]:
     sql = str(queryset.query)
     table = queryset.model._meta.db_table
     return set(re.findall(rf'"{table}"\."(\w+)"', sql.partition(" WHERE ")[2]))
+
+
+@pytest.mark.parametrize("text", ["ada lovelace", "1QZ312GBP9", "10.0.0.1"])
+def test_the_customer_search_filters_only_on_columns_of_the_newest_first_index(text):
+    searched = filtered_columns(Customer.objects.search(text))
+    assert "search_text" in searched
+    assert searched <= index_columns("customer_newest_idx")
 
 
 def test_the_membership_search_filters_only_on_columns_of_the_newest_first_index():

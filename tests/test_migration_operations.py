@@ -6,7 +6,11 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
-BEFORE = [("memberships", "0002_owner_search_text"), ("sites", "0003_owner_search_text")]
+BEFORE = [
+    ("customers", "0008_name_sort_copies"),
+    ("memberships", "0002_owner_search_text"),
+    ("sites", "0003_owner_search_text"),
+]
 
 
 def index_names(table: str) -> set[str]:
@@ -27,14 +31,17 @@ def test_the_newest_first_indexes_are_replaced_and_restored():
         assert {"membership_created_idx"} <= index_names("memberships_membership")
         assert "membership_newest_idx" not in index_names("memberships_membership")
         assert {"site_created_idx"} <= index_names("sites_site")
+        assert {"customer_created_idx"} <= index_names("customers_customer")
         with CaptureQueriesContext(connection) as sent:
             migrate()
         assert "membership_newest_idx" in index_names("memberships_membership")
         assert "membership_created_idx" not in index_names("memberships_membership")
         assert "site_newest_idx" in index_names("sites_site")
         assert "site_created_idx" not in index_names("sites_site")
+        assert "customer_newest_idx" in index_names("customers_customer")
+        assert "customer_created_idx" not in index_names("customers_customer")
         concurrent = [query for query in sent if "INDEX CONCURRENTLY" in query["sql"]]
-        # Two indexes built and two dropped without locking their tables against writes.
-        assert len(concurrent) == (4 if connection.vendor == "postgresql" else 0)
+        # Three indexes built and three dropped without locking their tables against writes.
+        assert len(concurrent) == (6 if connection.vendor == "postgresql" else 0)
     finally:
         migrate()

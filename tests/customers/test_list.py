@@ -336,3 +336,29 @@ def test_a_search_paged_by_the_keys_it_found_walks_each_tab_once_through(admin_c
             response = admin_client.get(URL, searched | {"after": cursor})
             seen += names_on(response)
         assert sorted(seen) == sorted(customer.name for customer in expected)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_a_search_of_many_customers_pages_its_matches_in_date_order(admin_client, planner, sort):
+    planner.rows = 50_000
+    now = timezone.now()
+    fischers = [
+        CustomerFactory(user__last_name="Fischer", created_at=now - timedelta(days=days))
+        for days in (4, 1, 3, 5, 2)
+    ]
+    CustomerFactory(user__last_name="Miller", created_at=now)
+    expected = sorted(fischers, key=lambda customer: customer.created_at)
+    if sort == "newest":
+        expected.reverse()
+    searched = {"q": "fischer", "sort": sort, "per_page": "2"}
+    response = admin_client.get(URL, searched)
+    seen = names_on(response)
+    while response.context["page"].has_next:
+        cursor = response.context["page"].last_cursor
+        response = admin_client.get(URL, searched | {"after": cursor})
+        seen += names_on(response)
+    assert seen == [customer.name for customer in expected]
+    last = admin_client.get(URL, searched | {"page": "last"})
+    # Pages counted from the end align with the end.
+    assert names_on(last) == [customer.name for customer in expected[-2:]]
