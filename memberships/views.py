@@ -118,7 +118,8 @@ def membership_list(request):
         memberships.select_related("customer__user", "plan"),
         NEWEST_FIRST,
         size=PER_PAGE,
-        keys_first=many_found,
+        # The newest-first index carries what a search filters on, not the status.
+        keys_first=many_found and tab == MembershipListForm.ALL,
     )
     ctx = {
         "section": "memberships",

@@ -48,7 +48,7 @@ def safe_next(request, fallback: str) -> str:
     return fallback
 
 
-def keyset_page(request, queryset, keys, *, size: int = PER_PAGE_DEFAULT, keys_first=False):
+def keyset_page(request, queryset, keys, *, size: int = PER_PAGE_DEFAULT, keys_first: bool = False):
     """The page of `queryset` the query string asks for: `?after=` / `?before=` a cursor,
     `?page=last`, else the first; `?per_page=` rows (at most PER_PAGE_MAX). `keys_first`: see
     `paginate`."""

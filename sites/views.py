@@ -50,13 +50,14 @@ def site_list(request):
     counts = tab_counts(sites, TAB_FILTERS, searched=bool(state["q"]))
     # A search that matches few sites (an exact count) sorts just them (sorted_by_values); one
     # that matches more than the count cap walks the newest sites' index, which carries the
-    # searched columns (keys_first: see paginate).
+    # searched columns but not the type (keys_first: see paginate).
     few = bool(state["q"]) and not counts[state["tab"]][1]
     rows = counts.rows.filter(TAB_FILTERS[state["tab"]]).with_owner()
     if few:
         page = keyset_page(request, *sorted_by_values(rows, NEWEST_FIRST))
     else:
-        page = keyset_page(request, rows, NEWEST_FIRST, keys_first=bool(state["q"]))
+        walks_index = bool(state["q"]) and state["tab"] == "all"
+        page = keyset_page(request, rows, NEWEST_FIRST, keys_first=walks_index)
     ctx = {
         "section": "sites",
         **state,
