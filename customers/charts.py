@@ -90,6 +90,6 @@ def _chart(months: list[date], by_currency: dict[str, dict[date, Decimal]]) -> S
     return SpendingChart(
         currency=currency,
         bars=bars,
-        total=sum(amounts, Decimal("0")).quantize(Decimal("0.01")),
+        total=sum(amounts, Decimal("0")).quantize(CENT),
         other_currencies=sorted(code for code in by_currency if code != currency),
     )

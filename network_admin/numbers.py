@@ -8,6 +8,7 @@ from django.template.defaultfilters import floatformat
 from django.utils import formats
 from django.utils.translation import get_language
 
+# A cent of any two-decimal currency: what amounts of money are rounded to.
 CENT = Decimal("0.01")
 
 # Each language's (thousands separator, decimal separator), or None where it doesn't group

@@ -12,10 +12,10 @@ from django_countries.fields import CountryField
 from customers.models import Customer, OwnedByCustomer, owner_matches
 from events.models import Event
 from memberships.models import MONEY, Membership, Product, network_currency
+from network_admin.numbers import CENT
 from network_admin.references import ReferenceField, normalize_reference
 
 ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
 # ISO 4217 currencies without minor units. Every other currency is kept to cents: the money
 # columns hold two decimals, so even three-decimal currencies can't be stored more finely.
 ZERO_DECIMAL_CURRENCIES = frozenset(
