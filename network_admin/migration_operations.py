@@ -38,3 +38,13 @@ class AddIndexConcurrently(_ConcurrentOnPostgreSQL, postgres.AddIndexConcurrentl
 
 class RemoveIndexConcurrently(_ConcurrentOnPostgreSQL, postgres.RemoveIndexConcurrently):
     plain_operation = RemoveIndex
+
+
+def replace_index_concurrently(model_name: str, old_name: str, index) -> list:
+    """The operations that replace the index `old_name` with `index` (under another name): the
+    new one is built beside the old, then the old dropped, so the table keeps an index
+    throughout. The migration needs `atomic = False`."""
+    return [
+        AddIndexConcurrently(model_name=model_name, index=index),
+        RemoveIndexConcurrently(model_name=model_name, name=old_name),
+    ]

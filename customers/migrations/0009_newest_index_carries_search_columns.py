@@ -1,12 +1,9 @@
-"""The newest-first index carries what the search filters on (see Customer.Meta.indexes).
-
-Built beside the old index, then the old one dropped, both CONCURRENTLY on PostgreSQL: the list
-keeps an index throughout and the table stays writable.
-"""
+"""The newest-first index carries what the search filters on (Customer.Meta.indexes), and is
+replaced without locking the table (network_admin.migration_operations)."""
 
 from django.db import migrations, models
 
-from network_admin.migration_operations import AddIndexConcurrently, RemoveIndexConcurrently
+from network_admin.migration_operations import replace_index_concurrently
 
 
 class Migration(migrations.Migration):
@@ -14,14 +11,12 @@ class Migration(migrations.Migration):
 
     dependencies = [("customers", "0008_name_sort_copies")]
 
-    operations = [
-        AddIndexConcurrently(
-            model_name="customer",
-            index=models.Index(
-                fields=["created_at", "id"],
-                include=("search_text", "reference"),
-                name="customer_newest_idx",
-            ),
+    operations = replace_index_concurrently(
+        "customer",
+        "customer_created_idx",
+        models.Index(
+            fields=["created_at", "id"],
+            include=("search_text", "reference"),
+            name="customer_newest_idx",
         ),
-        RemoveIndexConcurrently(model_name="customer", name="customer_created_idx"),
-    ]
+    )

@@ -1,12 +1,9 @@
-"""The newest-first index carries what the search filters on (see Membership.Meta.indexes).
-
-Built beside the old index, then the old one dropped, both CONCURRENTLY on PostgreSQL: the list
-keeps an index throughout and the table stays writable.
-"""
+"""The newest-first index carries what the search filters on (Membership.Meta.indexes), and is
+replaced without locking the table (network_admin.migration_operations)."""
 
 from django.db import migrations, models
 
-from network_admin.migration_operations import AddIndexConcurrently, RemoveIndexConcurrently
+from network_admin.migration_operations import replace_index_concurrently
 
 
 class Migration(migrations.Migration):
@@ -17,14 +14,12 @@ class Migration(migrations.Migration):
         ("memberships", "0002_owner_search_text"),
     ]
 
-    operations = [
-        AddIndexConcurrently(
-            model_name="membership",
-            index=models.Index(
-                fields=["created_at", "id"],
-                include=("owner_search_text", "plan"),
-                name="membership_newest_idx",
-            ),
+    operations = replace_index_concurrently(
+        "membership",
+        "membership_created_idx",
+        models.Index(
+            fields=["created_at", "id"],
+            include=("owner_search_text", "plan"),
+            name="membership_newest_idx",
         ),
-        RemoveIndexConcurrently(model_name="membership", name="membership_created_idx"),
-    ]
+    )

@@ -1,12 +1,9 @@
-"""The newest-first index carries what the search filters on (see Site.Meta.indexes).
-
-Built beside the old index, then the old one dropped, both CONCURRENTLY on PostgreSQL: the list
-keeps an index throughout and the table stays writable.
-"""
+"""The newest-first index carries what the search filters on (Site.Meta.indexes), and is
+replaced without locking the table (network_admin.migration_operations)."""
 
 from django.db import migrations, models
 
-from network_admin.migration_operations import AddIndexConcurrently, RemoveIndexConcurrently
+from network_admin.migration_operations import replace_index_concurrently
 
 
 class Migration(migrations.Migration):
@@ -18,14 +15,12 @@ class Migration(migrations.Migration):
         ("sites", "0003_owner_search_text"),
     ]
 
-    operations = [
-        AddIndexConcurrently(
-            model_name="site",
-            index=models.Index(
-                fields=["created_at", "id"],
-                include=("owner_search_text", "title", "domain", "reference", "customer"),
-                name="site_newest_idx",
-            ),
+    operations = replace_index_concurrently(
+        "site",
+        "site_created_idx",
+        models.Index(
+            fields=["created_at", "id"],
+            include=("owner_search_text", "title", "domain", "reference", "customer"),
+            name="site_newest_idx",
         ),
-        RemoveIndexConcurrently(model_name="site", name="site_created_idx"),
-    ]
+    )
