@@ -24,7 +24,9 @@ def migrate(targets=None):
     executor.migrate(targets or executor.loader.graph.leaf_nodes())
 
 
-@pytest.mark.django_db(transaction=True)
+# Serialized rollback, as in test_seed_demo: a plain flush afterwards re-creates the content
+# types, which a following serialized-rollback test would then load a second time.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_newest_first_indexes_are_replaced_and_restored():
     try:
         migrate(BEFORE)
