@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from operator import attrgetter
 
+import psycopg
 from django.core import signing
 from django.db import connections
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
@@ -395,22 +396,24 @@ def _estimate(database: str, queries: dict[str, tuple[str, tuple]]) -> dict[str,
     branch of the plan's Append node carries its own estimate.
 
     The plan is made without parallel workers: a parallel plan puts a Gather above the Append
-    and gives each branch its rows per worker. Sent as one string (which needs Django's default
-    client-side parameter binding), the three statements run as one implicit transaction, so
-    the setting lasts for this EXPLAIN only.
+    and gives each branch its rows per worker. Sent as one string, the three statements run as
+    one implicit transaction, so the setting lasts for this EXPLAIN only. Three statements can't
+    be one prepared statement: the values are bound into the text here, by psycopg's own
+    client-side binding, and the text is sent without parameters, which psycopg never prepares.
     """
     if not queries:
         return {}
     params = [param for _sql, query_params in queries.values() for param in query_params]
     union = " UNION ALL ".join(f"({sql})" for sql, _params in queries.values())
     with connections[database].cursor() as cursor:
-        # Only SQL the ORM compiled is joined here; every value travels as a parameter.
-        cursor.execute(
+        # Only SQL the ORM compiled is joined here, and the values are quoted by psycopg.
+        statements = psycopg.ClientCursor(cursor.connection).mogrify(
             "SET LOCAL max_parallel_workers_per_gather = 0; "
             f"EXPLAIN (FORMAT JSON) {union}; "
             "RESET max_parallel_workers_per_gather",
             params,
         )
+        cursor.execute(statements)
         cursor.nextset()
         plan = cursor.fetchone()[0][0]["Plan"]
     branches = plan["Plans"] if len(queries) > 1 else [plan]

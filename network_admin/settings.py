@@ -94,11 +94,27 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # milliseconds, and a site search whose cost the planner overestimated spent 84 ms compiling
 # itself for an 18 ms run. Sessions start with it off (unless the URL sets `options`).
 POSTGRES_SESSION_OPTIONS = "-c jit=off"
+# Every page runs the same few statements (the session, the user, its lists' queries) with new
+# values: PostgreSQL keeps the plan of a statement a connection has run five times (psycopg's
+# prepared statements, which need server-side parameter binding) instead of planning it again,
+# 0.3-1.2 ms a query here. Off for a connection pooler in transaction mode that can't keep them
+# (PgBouncer before 1.21, or without max_prepared_statements): docs/deployment.md.
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
+
+
+def postgresql_options(options: dict) -> dict:
+    """A PostgreSQL database's OPTIONS with our defaults where the URL doesn't set them."""
+    defaults = {"options": POSTGRES_SESSION_OPTIONS}
+    if DB_PREPARED_STATEMENTS:
+        defaults |= {"server_side_binding": True, "prepare_threshold": 5}
+    return defaults | options
+
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A new PostgreSQL connection costs ~40 ms here: keep connections open and check them on reuse.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", POSTGRES_SESSION_OPTIONS)
+    DATABASES["default"]["OPTIONS"] = postgresql_options(DATABASES["default"].get("OPTIONS", {}))
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and IMMEDIATE transactions let the dev server's threads write without "database is
     # locked" errors.
@@ -123,8 +139,9 @@ for number, url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), star
         "TEST": {"MIRROR": "default"},
     }
     # A replica that doesn't answer at once is skipped: don't wait long for it.
-    DATABASES[f"replica{number}"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
-    DATABASES[f"replica{number}"]["OPTIONS"].setdefault("options", POSTGRES_SESSION_OPTIONS)
+    DATABASES[f"replica{number}"]["OPTIONS"] = postgresql_options(
+        {"connect_timeout": 2} | DATABASES[f"replica{number}"].get("OPTIONS", {})
+    )
 DATABASE_ROUTERS = ["network_admin.db_router.ReplicaRouter"]
 # After writing, a browser reads from the primary for this long (read-your-writes); keep it above
 # REPLICA_MAX_LAG_SECONDS plus the 2 s between health checks.

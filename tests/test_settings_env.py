@@ -7,11 +7,22 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
+from customers.models import Customer
+from tests.factories import CustomerFactory
+
 SETTINGS = Path(__file__).resolve().parent.parent / "network_admin" / "settings.py"
 
 
 def load_settings(monkeypatch, **environment):
-    for name in ["DATABASE_URL", "DEBUG", "SECRET_KEY", "NETWORK_CURRENCY", "ALLOWED_HOSTS"]:
+    for name in [
+        "DATABASE_URL",
+        "DATABASE_REPLICA_URLS",
+        "DB_PREPARED_STATEMENTS",
+        "DEBUG",
+        "SECRET_KEY",
+        "NETWORK_CURRENCY",
+        "ALLOWED_HOSTS",
+    ]:
         monkeypatch.delenv(name, raising=False)
     # A developer's own .env must not leak into what these tests observe.
     monkeypatch.setenv("ENV_FILE", str(SETTINGS.parent / "no-such.env"))
@@ -54,6 +65,37 @@ def test_postgresql_sessions_start_without_jit_unless_the_url_says_otherwise(mon
         monkeypatch, SECRET_KEY="k" * 50, DATABASE_URL=f"{url}?options=-c%20work_mem%3D64MB"
     )
     assert settings["DATABASES"]["default"]["OPTIONS"]["options"] == "-c work_mem=64MB"
+
+
+def test_postgresql_connections_prepare_their_statements_unless_turned_off(monkeypatch):
+    urls = {
+        "SECRET_KEY": "k" * 50,
+        "DATABASE_URL": "postgres://app@db.internal/network",
+        "DATABASE_REPLICA_URLS": "postgres://app@replica.internal/network",
+    }
+    databases = load_settings(monkeypatch, **urls)["DATABASES"]
+    for alias in ("default", "replica1"):
+        options = databases[alias]["OPTIONS"]
+        assert (options["server_side_binding"], options["prepare_threshold"]) == (True, 5)
+        assert options["options"] == "-c jit=off"
+    assert databases["replica1"]["OPTIONS"]["connect_timeout"] == 2
+
+    databases = load_settings(monkeypatch, DB_PREPARED_STATEMENTS="false", **urls)["DATABASES"]
+    for alias in ("default", "replica1"):
+        assert not {"server_side_binding", "prepare_threshold"} & set(databases[alias]["OPTIONS"])
+        assert databases[alias]["OPTIONS"]["options"] == "-c jit=off"
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+def test_a_statement_run_often_is_planned_once_per_connection():
+    customer = CustomerFactory()
+    for _ in range(6):
+        Customer.objects.get(pk=customer.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any('FROM "customers_customer"' in statement for statement in prepared), prepared
 
 
 @pytest.mark.django_db

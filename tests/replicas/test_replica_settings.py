@@ -18,6 +18,8 @@ def test_each_replica_url_becomes_a_replica_database(monkeypatch):
         "sslmode": "require",
         "connect_timeout": 2,
         "options": "-c jit=off",
+        "server_side_binding": True,
+        "prepare_threshold": 5,
     }
     assert first["CONN_MAX_AGE"] > 0 and first["CONN_HEALTH_CHECKS"] is True
     # The test suite never creates (or flushes) a database on a replica.
