@@ -175,11 +175,9 @@ def counts_up_to(queryset: QuerySet, subsets: dict[str, Q], *, cap: int) -> dict
     """
     database = queryset.db
     queries = _subset_queries(queryset, subsets)
-    past_cap = {key: count for key, count in _recent(database, queries).items() if count > cap}
-    uncounted = {key: query for key, query in queries.items() if key not in past_cap}
-    counts = _count(database, uncounted, limit=cap + 1)
+    kept, counts = _kept_or_counted(database, queries, cap=cap)
     _keep(database, queries, {key: count for key, count in counts.items() if count > cap})
-    return {key: past_cap[key] if key in past_cap else counts[key] for key in queries}
+    return {key: kept[key] if key in kept else counts[key] for key in queries}
 
 
 def capped_counts(
@@ -216,15 +214,27 @@ def _capped(
 ) -> dict[str, tuple[int, bool]]:
     if connections[database].vendor != "postgresql":
         return {key: (count, False) for key, count in _count(database, queries).items()}
-    counted = {key: (estimate, True) for key, estimate in _recent(database, queries).items()}
-    uncounted = {key: query for key, query in queries.items() if key not in counted}
-    counts = _count(database, uncounted, limit=cap + 1)
-    past_cap = {key: uncounted[key] for key, count in counts.items() if count > cap}
-    estimates = _estimate(database, past_cap)
+    kept, counts = _kept_or_counted(database, queries, cap=cap)
+    past_cap = {key: queries[key] for key, count in counts.items() if count > cap}
+    # Never less than the count saw, now or when a later view finds it kept.
+    estimates = {
+        key: max(estimate, counts[key]) for key, estimate in _estimate(database, past_cap).items()
+    }
     _keep(database, past_cap, estimates)
-    for key, count in counts.items():
-        counted[key] = (max(estimates[key], count), True) if key in estimates else (count, False)
-    return {key: counted[key] for key in queries}
+    estimated = kept | estimates
+    return {
+        key: (estimated[key], True) if key in estimated else (counts[key], False) for key in queries
+    }
+
+
+def _kept_or_counted(
+    database: str, queries: dict[str, tuple[str, tuple]], *, cap: int
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Of `queries`, the numbers kept for those past the cap less than ESTIMATE_SECONDS ago, and
+    the others counted up to `cap` + 1 rows, in one round trip (none when all are kept)."""
+    kept = _recent(database, queries)
+    unkept = {key: query for key, query in queries.items() if key not in kept}
+    return kept, _count(database, unkept, limit=cap + 1)
 
 
 class TabCounts(dict):
