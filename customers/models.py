@@ -373,8 +373,8 @@ class LoginRecord(models.Model):
 class OwnedByCustomer(models.Model):
     """A row a customer owns (through its `customer` field) and that lists find by its owner's
     name, username, emails or company: `owner_search_text` is a copy of the owner's
-    `search_text` (Customer.save copies a change to every row it owns), or empty when the row has
-    no owner.
+    `search_text` (Customer.save copies a change to every row it owns), or when the row has no
+    owner its `ownerless_search_text()`.
     """
 
     owner_search_text = models.TextField(editable=False, default="")
@@ -393,8 +393,12 @@ class OwnedByCustomer(models.Model):
                     Customer.objects.filter(pk=self.customer_id).values("search_text")[:1]
                 )
                 if self.customer_id
-                else ""
+                else self.ownerless_search_text()
             )
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "owner_search_text"}
         super().save(*args, **kwargs)
+
+    def ownerless_search_text(self) -> str:
+        """The words the list search finds this row by while it has no owner: none."""
+        return ""

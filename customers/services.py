@@ -182,9 +182,8 @@ def customer_delete(
         )
         memberships.delete()
 
-    # The payments outlive the customer (found by their billing snapshot); their copy of the
-    # customer's words must not.
-    Payment.objects.filter(customer=customer).update(owner_search_text="")
+    # The payments outlive the customer, found by their billing snapshot from now on.
+    Payment.objects.filter(customer=customer).forget_customer_words()
     user = customer.user
     customer.delete()
     # Staff accounts only lose their customer record; they still run the network.

@@ -8,6 +8,7 @@ from django.db import connection
 
 from customers.models import Customer
 from memberships.models import Membership
+from payments.models import Payment
 from sites.models import Site
 from tests.factories import ProductFactory
 
@@ -55,3 +56,10 @@ def test_the_site_search_filters_only_on_columns_of_the_newest_first_index(text)
     searched = filtered_columns(Site.objects.search(text))
     assert "owner_search_text" in searched
     assert searched <= index_columns("site_newest_idx")
+
+
+@pytest.mark.parametrize("text", ["fischer", "pi_3Nx9", "10.0.0.1", "1QZ312GBP9", "#4711"])
+def test_the_payment_search_filters_only_on_columns_of_the_newest_first_index(text):
+    searched = filtered_columns(Payment.objects.search(text))
+    assert {"owner_search_text", "gateway_payment_id"} <= searched
+    assert searched <= index_columns("payment_newest_idx")

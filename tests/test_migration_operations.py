@@ -1,15 +1,20 @@
 """The migrations that replace the lists' newest-first indexes, forwards and back: built and
-dropped CONCURRENTLY on PostgreSQL (outside a transaction), plainly on SQLite."""
+dropped CONCURRENTLY on PostgreSQL (outside a transaction), plainly on SQLite; and the words of
+payments without a customer, filled in before the payments' index is replaced."""
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from payments.models import Payment
 
 BEFORE = [
     ("customers", "0008_name_sort_copies"),
     ("memberships", "0002_owner_search_text"),
     ("sites", "0003_owner_search_text"),
+    ("payments", "0004_owner_search_text"),
 ]
 
 
@@ -34,6 +39,17 @@ def test_the_newest_first_indexes_are_replaced_and_restored():
         assert "membership_newest_idx" not in index_names("memberships_membership")
         assert {"site_created_idx"} <= index_names("sites_site")
         assert {"customer_created_idx"} <= index_names("customers_customer")
+        assert {"payment_created_idx"} <= index_names("payments_payment")
+        with connection.cursor() as cursor:
+            # A payment whose customer was deleted before its snapshot's words were kept.
+            cursor.execute(
+                "INSERT INTO payments_payment (reference, status, currency, subtotal,"
+                " discount_total, tax_total, total, gateway, gateway_payment_id, billing_name,"
+                " billing_email, billing_address, billing_country, created_at, updated_at,"
+                " owner_search_text) VALUES ('PMIGRATE01', 'completed', 'USD', 0, 0, 0, 0, '',"
+                " '', 'Gone Ltd', 'Gone@Old.example', '', '', %s, %s, '')",
+                [timezone.now(), timezone.now()],
+            )
         with CaptureQueriesContext(connection) as sent:
             migrate()
         assert "membership_newest_idx" in index_names("memberships_membership")
@@ -42,8 +58,13 @@ def test_the_newest_first_indexes_are_replaced_and_restored():
         assert "site_created_idx" not in index_names("sites_site")
         assert "customer_newest_idx" in index_names("customers_customer")
         assert "customer_created_idx" not in index_names("customers_customer")
+        assert "payment_newest_idx" in index_names("payments_payment")
+        assert "payment_created_idx" not in index_names("payments_payment")
         concurrent = [query for query in sent if "INDEX CONCURRENTLY" in query["sql"]]
-        # Three indexes built and three dropped without locking their tables against writes.
-        assert len(concurrent) == (6 if connection.vendor == "postgresql" else 0)
+        # Four indexes built and four dropped without locking their tables against writes.
+        assert len(concurrent) == (8 if connection.vendor == "postgresql" else 0)
+        gone = Payment.objects.get(reference="PMIGRATE01")
+        assert gone.owner_search_text == "gone ltd\ngone@old.example"
+        assert list(Payment.objects.search("gone ltd")) == [gone]
     finally:
         migrate()

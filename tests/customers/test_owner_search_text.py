@@ -114,9 +114,11 @@ def test_deleting_a_customer_hands_their_words_over_or_forgets_them(ada, grace, 
     after = found("hopper")
     assert after["membership"] == {rows["membership"]} and after["site"] == {rows["site"]}
     payment = Payment.objects.get(pk=rows["payment"].pk)
-    assert payment.customer is None and payment.owner_search_text == ""
-    # Found by its billing snapshot, as every payment of a deleted customer is.
+    # Found by its billing snapshot from now on, as every payment of a deleted customer is.
+    assert payment.customer is None
+    assert payment.owner_search_text == "ada lovelace\nada@analytical.example"
     assert set(Payment.objects.search("lovelace")) == {payment}
+    assert set(Payment.objects.search("engines")) == set()
     assert found("analytical.example")["membership"] == set()
 
 

@@ -8,9 +8,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.services import DELETE_RELATED, customer_delete
+from events.services import Actor
 from memberships.models import Membership
 from payments import views
 from payments.models import Payment
+from payments.services import payment_update
 from tests.factories import CustomerFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,12 +98,54 @@ def test_search_finds_a_payment_by_each_of_its_keys(admin_client, typed):
     assert references_on(admin_client.get(URL, {"q": text})) == [payment.reference]
 
 
-def test_search_finds_payments_of_deleted_customers_by_their_snapshot(admin_client):
-    payment = PaymentFactory(billing_name="Gone Customer Ltd", billing_email="gone@old.example")
-    Payment.objects.filter(pk=payment.pk).update(customer=None)
+def test_search_finds_payments_of_deleted_customers_by_their_snapshot(admin_client, network_admin):
+    customer = CustomerFactory(user__username="gone", user__first_name="Ada")
+    payment = PaymentFactory(
+        customer=customer, billing_name="Gone Customer Ltd", billing_email="gone@old.example"
+    )
     PaymentFactory()
+    customer_delete(actor=Actor(user=network_admin), customer=customer, related=DELETE_RELATED)
     assert references_on(admin_client.get(URL, {"q": "gone customer"})) == [payment.reference]
-    assert references_on(admin_client.get(URL, {"q": "gone@old"})) == [payment.reference]
+    assert references_on(admin_client.get(URL, {"q": "GONE@old"})) == [payment.reference]
+    # The customer's own words went with them.
+    assert references_on(admin_client.get(URL, {"q": "ada"})) == []
+
+
+def test_a_payment_saved_without_a_customer_is_found_by_its_snapshot(admin_client, network_admin):
+    payment = PaymentFactory(
+        customer=None, billing_name="Müller & Söhne", billing_email="KONTO@mueller.example"
+    )
+    payment_update(
+        actor=Actor(user=network_admin), payment=payment, values={"gateway_payment_id": "ch_1"}
+    )
+    for text in ["müller söhne", "konto@mueller", "ch_1"]:
+        assert references_on(admin_client.get(URL, {"q": text})) == [payment.reference], text
+
+
+def test_a_search_past_the_count_cap_pages_through_every_match_newest_first(
+    admin_client, monkeypatch
+):
+    # Past the cap, the page's keys are found first on the newest-first index (keys_first).
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    start = timezone.now()
+    fischers = [
+        PaymentFactory(
+            customer=CustomerFactory(user__last_name="Fischer"),
+            created_at=start - timedelta(hours=hours),
+        )
+        for hours in range(5)
+    ]
+    PaymentFactory(customer=CustomerFactory(user__last_name="Meier"), created_at=start)
+    params = {"q": "fischer", "per_page": 2}
+    seen = []
+    response = admin_client.get(URL, params)
+    while True:
+        seen += references_on(response)
+        page = response.context["page"]
+        if not page.has_next:
+            break
+        response = admin_client.get(URL, {**params, "after": page.last_cursor})
+    assert seen == [payment.reference for payment in fischers]
 
 
 @pytest.mark.parametrize(
