@@ -154,7 +154,7 @@ def test_estimates_are_whole_where_the_planner_would_use_parallel_workers(custom
             "SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0; "
             "SET LOCAL min_parallel_table_scan_size = 0; ANALYZE customers_customer"
         )
-    queries = pagination._subset_queries(Customer.objects.all(), NEVER_LOGGED_IN)
+    queries = pagination._subsets(Customer.objects.all(), NEVER_LOGGED_IN)
     assert pagination._estimate(connection.alias, queries) == {"all": 11, "never": 4}
 
 
@@ -162,7 +162,7 @@ def test_estimates_are_whole_where_the_planner_would_use_parallel_workers(custom
 def test_an_estimate_asked_for_again_and_again_is_never_a_prepared_statement(customers):
     # A statement run five times on a connection is prepared; the EXPLAIN is three statements,
     # which can't be one.
-    queries = pagination._subset_queries(Customer.objects.all(), NEVER_LOGGED_IN)
+    queries = pagination._subsets(Customer.objects.all(), NEVER_LOGGED_IN)
     estimates = [pagination._estimate(connection.alias, queries) for _ in range(8)]
     assert all(estimate.keys() == {"all", "never"} for estimate in estimates)
 
