@@ -226,7 +226,10 @@ def test_each_customer_shows_what_an_admin_needs(admin_client):
     assert "AL" in page  # initials avatar
     assert "VIP" in page and "Regular" in page
     assert "Never" in page and "Online" in page
-    assert f"{reverse('memberships:list')}?customer={ada.pk}" in page
+    # How many memberships each has, linked to the membership list of just theirs.
+    memberships = reverse("memberships:list")
+    assert f'<a href="{memberships}?customer={ada.pk}">2</a>' in page
+    assert f'<a href="{memberships}?customer={online.pk}">0</a>' in page
     assert reverse("customers:detail", args=[ada.pk]) in page
     assert reverse("customers:detail", args=[online.pk]) in page
     assert f'value="{ada.pk}"' in page  # the select checkbox
