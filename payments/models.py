@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +12,7 @@ from django_countries.fields import CountryField
 from customers.models import Customer, OwnedByCustomer, owner_matches
 from events.models import Event
 from memberships.models import MONEY, Membership, Product, network_currency
+from network_admin.expressions import RelatedAggregate
 from network_admin.numbers import CENT
 from network_admin.references import ReferenceField, normalize_reference
 
@@ -52,15 +53,17 @@ def kept_sum() -> Sum:
 
     Each payment's refunds are summed in a subquery, so totals and refunds are one query.
     """
-    refunded = (
-        Refund.objects.filter(payment=OuterRef("pk"), status=Refund.Status.SUCCEEDED)
-        .order_by()
-        .values("payment")
-        .annotate(sum=Sum("amount"))
-        .values("sum")
+    refunded = RelatedAggregate(
+        "pk",
+        model=Refund,
+        field="payment",
+        function="SUM",
+        column="amount",
+        where={"status": Refund.Status.SUCCEEDED},
+        output_field=models.DecimalField(**MONEY),
     )
     return Sum(
-        F("total") - Coalesce(Subquery(refunded), ZERO),
+        F("total") - Coalesce(refunded, ZERO),
         filter=Q(status__in=Payment.REFUNDABLE_STATUSES),
         output_field=models.DecimalField(**MONEY),
     )

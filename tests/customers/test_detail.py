@@ -10,7 +10,7 @@ from django.utils import timezone
 from customers.models import Customer, CustomField, Note
 from events.models import Event
 from memberships.models import Membership
-from payments.models import Payment
+from payments.models import Payment, Refund
 from tests.customers.helpers import save_data
 from tests.factories import (
     CustomerFactory,
@@ -81,6 +81,18 @@ def test_the_page_shows_every_block(admin_client):
         f"{reverse('events:list')}?customer={customer.pk}",
     ]:
         assert target in page, target
+
+
+def test_total_spent_takes_off_refunds_that_went_through_only(admin_client, customer):
+    payment = PaymentFactory(customer=customer, lines=[Decimal("100.00")])
+    RefundFactory(payment=payment, amount=Decimal("25.00"))
+    RefundFactory(payment=payment, amount=Decimal("40.00"), status=Refund.Status.FAILED)
+    Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.PARTIALLY_REFUNDED)
+    PaymentFactory(customer=customer, lines=[Decimal("9.99")], status=Payment.Status.PENDING)
+    other = PaymentFactory(lines=[Decimal("500.00")])
+    RefundFactory(payment=other, amount=Decimal("1.00"))
+    total_spent = admin_client.get(url(customer)).context["total_spent"]
+    assert total_spent == {"USD": Decimal("75.00")}
 
 
 def test_empty_blocks_say_so(admin_client, customer):

@@ -1,0 +1,45 @@
+"""Query expressions written as SQL, for subqueries Django would otherwise build and compile on
+every page view that asks for them."""
+
+from django.apps import apps
+from django.db import models
+
+
+class RelatedAggregate(models.Func):
+    """`function` ("COUNT", "SUM") of `column` (of every row when None) over the rows of `model`
+    (a model or an "app_label.Model" label) whose foreign key `field` points at the row whose
+    primary key is the expression, and whose columns equal `where`'s values: one correlated
+    subquery, NULL where SQL's aggregate of no rows is.
+
+    Written from the models' names: the same subquery as a `Subquery` of an annotated queryset
+    cost Django 0.5-0.7 ms to build and compile on every page that asks for it (the customer
+    list's membership counts; what payments kept after their refunds, on the customer and
+    membership pages); this formats a string.
+    """
+
+    arity = 1
+
+    def __init__(
+        self, expression, *, model, field, function, output_field, column=None, where=None
+    ):
+        super().__init__(expression, output_field=output_field)
+        self.related_model, self.foreign_key, self.function = model, field, function
+        self.aggregated_column, self.where = column, where or {}
+
+    def as_sql(self, compiler, connection, **extra_context):
+        pk_sql, params = compiler.compile(self.source_expressions[0])
+        related = self.related_model
+        meta = (apps.get_model(related) if isinstance(related, str) else related)._meta
+        table = connection.ops.quote_name(meta.db_table)
+
+        def column(name: str) -> str:
+            return f"{table}.{connection.ops.quote_name(meta.get_field(name).column)}"
+
+        conditions, values = [f"{column(self.foreign_key)} = {pk_sql}"], []
+        for name, value in self.where.items():
+            conditions.append(f"{column(name)} = %s")
+            values.append(meta.get_field(name).get_db_prep_value(value, connection))
+        aggregated = column(self.aggregated_column) if self.aggregated_column else "*"
+        # Only quoted names of our own models and a compiled column: values are parameters.
+        rows = f"FROM {table} WHERE {' AND '.join(conditions)}"  # noqa: S608
+        return f"(SELECT {self.function}({aggregated}) {rows})", [*params, *values]
