@@ -5,13 +5,14 @@ from operator import attrgetter
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, OwnedByCustomer
 from events.models import Event
+from network_admin.expressions import RelatedAggregate
 from network_admin.pagination import counts_up_to
 from network_admin.references import ReferenceField, normalize_reference
 
@@ -43,12 +44,22 @@ class ProductQuerySet(models.QuerySet):
     def for_membership(self, membership: "Membership") -> "MembershipProducts":
         """The products the membership page shows and offers for `membership`, in one query."""
         plan_type = Product.Type.PLAN
-        line = MembershipAddon.objects.filter(membership=membership, product=OuterRef("pk"))
-        products = (
-            self.annotate(
-                line_id=Subquery(line.values("pk")),
-                line_quantity=Subquery(line.values("quantity")),
+
+        def of_its_line(column: str):
+            # A product is on at most one line of a membership (addon_once_per_plan), so the
+            # MAX of that line's column is its value (NULL without a line).
+            return RelatedAggregate(
+                "pk",
+                model=MembershipAddon,
+                field="product",
+                function="MAX",
+                column=column,
+                where={"membership": membership.pk},
+                output_field=models.BigIntegerField(),
             )
+
+        products = (
+            self.annotate(line_id=of_its_line("id"), line_quantity=of_its_line("quantity"))
             # A deactivated product can't be chosen any more, but the membership keeps its
             # plan and can re-count its add-ons.
             .filter(
