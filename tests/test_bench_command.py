@@ -1,6 +1,7 @@
 """`manage.py bench` (docs/performance.md) browses every page it times and prints one table."""
 
 import platform
+import re
 import sys
 from io import StringIO
 
@@ -52,6 +53,21 @@ def test_bench_times_every_page_and_prints_its_row(network):
         "events: of the heavy customer",
     ]:
         assert f"\n{page} " in table
+    # How fast the machine ran plain Python around the timings, since that moves every number.
+    assert re.search(r"CPU check before: 1,000,000 Python multiply-adds in \d+ ms", table)
+    assert re.search(r"CPU check after: 1,000,000 Python multiply-adds in \d+ ms", table)
+
+
+def test_bench_times_each_pages_slowest_query_finer_than_a_millisecond(network):
+    out = StringIO()
+
+    call_command("bench", "--no-export", "--requests", "1", "--warmup", "0", stdout=out)
+
+    # The last column but "ok": the slowest query's time, in ms with two decimals. The test
+    # database answers in microseconds, which a millisecond clock would show as 0.00 throughout.
+    rows = re.findall(r"\s(\d+\.\d\d)\s+(?:yes|NO)\n", out.getvalue())
+    assert len(rows) > 30
+    assert any(float(slowest) > 0 for slowest in rows)
 
 
 def test_bench_needs_customers_to_time():

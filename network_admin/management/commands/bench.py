@@ -36,6 +36,8 @@ QUERY_BUDGET, HEAVY_CUSTOMER_QUERY_BUDGET = 8, 12
 EXPORT_ROWS_PER_S, EXPORT_PEAK_MB = 30_000, 150
 # Plans are shown for the slowest query of a page only; its first lines say which index it uses.
 PLAN_LINES = 12
+# The loop of `_cpu_check`: ~0.1-0.2 s on the machines measured so far.
+CPU_CHECK_LOOP = 1_000_000
 
 
 @dataclass
@@ -91,12 +93,14 @@ class Command(BaseCommand):
         self.stdout.write(f"Customers: {Customer.objects.count():,}")
         loaders = [type(loader).__module__ for loader in engines["django"].engine.template_loaders]
         self.stdout.write(f"Template loaders: {', '.join(loaders)}")
+        self.stdout.write(f"CPU check before: {_cpu_check()}")
         export = None
         # The export runs first, so the process's peak memory is the export's own.
         if not options["no_export"] and "export" in (options["only"] or "export"):
             export = self._export(client)
         pages = [page for page in self._pages() if options["only"] in page.name]
         results = [self._time(client, page, options) for page in pages]
+        self.stdout.write(f"CPU check after: {_cpu_check()}")
         self._table(results, export)
         if options["explain"]:
             for result in results:
@@ -226,17 +230,30 @@ class Command(BaseCommand):
             started = time.perf_counter()
             self._get(client, page.url)
             times.append((time.perf_counter() - started) * 1000)
-        # Counted on a separate request: recording queries would slow the timed ones.
-        with CaptureQueriesContext(connection) as queries:
+        # Counted on a separate request: recording queries would slow the timed ones. The
+        # recorder keeps each query's SQL with its values (for EXPLAIN) but its time only to
+        # the millisecond; the wrapper times each one finely.
+        timings = []
+
+        def timed(execute, sql, params, many, context):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                timings.append((time.perf_counter() - started) * 1000)
+
+        with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(timed):
             self._get(client, page.url)
-        slowest = max(queries.captured_queries, key=lambda query: float(query["time"]))
+        slowest_ms, slowest = max(
+            zip(timings, queries.captured_queries, strict=True), key=lambda timed: timed[0]
+        )
         return Result(
             page=page,
             median_ms=statistics.median(times),
             p95_ms=percentile(times, 0.95),
             queries=len(queries),
             slowest_sql=slowest["sql"],
-            slowest_ms=float(slowest["time"]) * 1000,
+            slowest_ms=slowest_ms,
         )
 
     def _export(self, client: Client) -> dict:
@@ -269,7 +286,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{page.name:<{width}}  {result.median_ms:>9.1f}  {result.p95_ms:>7.1f}  "
                 f"{page.budget_ms:>6.0f}  {result.queries:>3} / {page.query_budget:<2}  "
-                f"{result.slowest_ms:>14.1f}  {'yes' if result.ok else 'NO'}"
+                f"{result.slowest_ms:>14.2f}  {'yes' if result.ok else 'NO'}"
             )
         missed = [result.page.name for result in results if not result.ok]
         if export:
@@ -285,7 +302,7 @@ class Command(BaseCommand):
         self.stdout.write(f"\nOver budget: {', '.join(missed) if missed else 'none'}")
 
     def _explain(self, result: Result):
-        self.stdout.write(f"\n== {result.page.name}: slowest query ({result.slowest_ms:.1f} ms)")
+        self.stdout.write(f"\n== {result.page.name}: slowest query ({result.slowest_ms:.2f} ms)")
         analyze = "ANALYZE, " if connection.vendor == "postgresql" else ""
         prefix = f"EXPLAIN ({analyze}COSTS OFF)" if analyze else "EXPLAIN QUERY PLAN"
         with connection.cursor() as cursor:
@@ -294,6 +311,20 @@ class Command(BaseCommand):
             plan = [str(row[-1]) for row in cursor.fetchall()]
         self.stdout.write(result.slowest_sql[:300])
         self.stdout.write("\n".join(plan[:PLAN_LINES]))
+
+
+def _cpu_check() -> str:
+    """How fast this machine runs plain Python right now. The same page's times moved by up to
+    1.8 times within an hour on one machine (docs/performance.md, eleventh pass), so a table is
+    read against this: printed before and after the pages are timed."""
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for number in range(CPU_CHECK_LOOP):
+            total += number * number
+        runs.append(time.perf_counter() - started)
+    return f"{CPU_CHECK_LOOP:,} Python multiply-adds in {min(runs) * 1000:.0f} ms (best of 3)"
 
 
 def _peak_rss_mb() -> float:
