@@ -6,15 +6,15 @@ from django.db import models
 
 
 class RelatedAggregate(models.Func):
-    """`function` ("COUNT", "SUM") of `column` (of every row when None) over the rows of `model`
-    (a model or an "app_label.Model" label) whose foreign key `field` points at the row whose
-    primary key is the expression, and whose columns equal `where`'s values: one correlated
-    subquery, NULL where SQL's aggregate of no rows is.
+    """`function` ("COUNT", "SUM", "MAX") of `column` (of every row when None) over the rows of
+    `model` (a model or an "app_label.Model" label) whose foreign key `field` points at the row
+    whose primary key is the expression, and whose columns equal `where`'s values: one
+    correlated subquery, NULL where SQL's aggregate of no rows is.
 
     Written from the models' names: the same subquery as a `Subquery` of an annotated queryset
-    cost Django 0.5-0.7 ms to build and compile on every page that asks for it (the customer
+    cost Django 0.3-0.7 ms to build and compile on every page that asks for it (the customer
     list's membership counts; what payments kept after their refunds, on the customer and
-    membership pages); this formats a string.
+    membership pages; the membership page's add-on lines); this formats a string.
     """
 
     arity = 1
