@@ -10,7 +10,7 @@ indexes CONCURRENTLY instead (Django's operations of that name, in a migration w
 from functools import partial
 
 from django.contrib.postgres import operations as postgres
-from django.db.migrations import AddIndex, RemoveIndex
+from django.db.migrations import AddIndex, RemoveIndex, RunPython
 
 
 class _ConcurrentOnPostgreSQL:
@@ -48,3 +48,56 @@ def replace_index_concurrently(model_name: str, old_name: str, index) -> list:
         AddIndexConcurrently(model_name=model_name, index=index),
         RemoveIndexConcurrently(model_name=model_name, name=old_name),
     ]
+
+
+def drop_prefix_search_indexes(*fields: str) -> RunPython:
+    """The operation that drops the second index Django gives each of `fields`
+    ("app_label.Model.field", a unique or indexed CharField) on PostgreSQL: a copy with
+    `varchar_pattern_ops`, for LIKE 'prefix%', which no query here makes (references and
+    usernames are matched whole, by their own unique index). Each is as big as that index (230
+    MB for the references and usernames of a million customers) and is written on every insert.
+
+    Dropped CONCURRENTLY, so the migration needs `atomic = False`. Backwards, Django's index is
+    built again as Django builds it (plainly, locking its table while it builds).
+    """
+
+    def fields_of(apps):
+        for path in fields:
+            app_label, model_name, field_name = path.split(".")
+            model = apps.get_model(app_label, model_name)
+            yield model, model._meta.get_field(field_name)
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for model, field in fields_of(apps):
+            for name in prefix_search_indexes(schema_editor.connection, model, field):
+                schema_editor.execute(
+                    f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(name)}"
+                )
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for model, field in fields_of(apps):
+            schema_editor.execute(schema_editor._create_like_index_sql(model, field))
+
+    return RunPython(forwards, backwards, atomic=False, elidable=False)
+
+
+def prefix_search_indexes(connection, model, field) -> list[str]:
+    """The names of `field`'s `varchar_pattern_ops` indexes (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT i.relname
+            FROM pg_index x
+            JOIN pg_class i ON i.oid = x.indexrelid
+            JOIN pg_class t ON t.oid = x.indrelid
+            WHERE t.relname = %s
+              AND t.relnamespace = current_schema()::regnamespace
+              AND pg_get_indexdef(x.indexrelid) LIKE %s
+            """,
+            [model._meta.db_table, f"%({field.column} varchar_pattern_ops)"],
+        )
+        return [name for (name,) in cursor.fetchall()]

@@ -1,6 +1,7 @@
 """The migrations that replace the lists' newest-first indexes, forwards and back: built and
-dropped CONCURRENTLY on PostgreSQL (outside a transaction), plainly on SQLite; and the words of
-payments without a customer, filled in before the payments' index is replaced."""
+dropped CONCURRENTLY on PostgreSQL (outside a transaction), plainly on SQLite; the words of
+payments without a customer, filled in before the payments' index is replaced; and the unused
+prefix-search indexes of references and usernames, dropped."""
 
 import pytest
 from django.db import connection
@@ -8,7 +9,11 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from customers.models import Customer, User
+from memberships.models import Membership
+from network_admin.migration_operations import prefix_search_indexes
 from payments.models import Payment
+from sites.models import Site
 
 BEFORE = [
     ("customers", "0008_name_sort_copies"),
@@ -60,11 +65,54 @@ def test_the_newest_first_indexes_are_replaced_and_restored():
         assert "customer_created_idx" not in index_names("customers_customer")
         assert "payment_newest_idx" in index_names("payments_payment")
         assert "payment_created_idx" not in index_names("payments_payment")
-        concurrent = [query for query in sent if "INDEX CONCURRENTLY" in query["sql"]]
+        statements = [query["sql"] for query in sent]
+        built = [sql for sql in statements if "CREATE INDEX CONCURRENTLY" in sql]
+        dropped = [
+            sql for sql in statements if "DROP INDEX CONCURRENTLY" in sql and "_created_idx" in sql
+        ]
         # Four indexes built and four dropped without locking their tables against writes.
-        assert len(concurrent) == (8 if connection.vendor == "postgresql" else 0)
+        expected = (4, 4) if connection.vendor == "postgresql" else (0, 0)
+        assert (len(built), len(dropped)) == expected
         gone = Payment.objects.get(reference="PMIGRATE01")
         assert gone.owner_search_text == "gone ltd\ngone@old.example"
         assert list(Payment.objects.search("gone ltd")) == [gone]
+    finally:
+        migrate()
+
+
+PREFIX_SEARCHED_NOWHERE = [
+    (Customer, "reference"),
+    (User, "username"),
+    (Membership, "reference"),
+    (Payment, "reference"),
+    (Site, "reference"),
+]
+
+
+def prefix_indexed() -> list[str]:
+    return [
+        f"{model.__name__}.{name}"
+        for model, name in PREFIX_SEARCHED_NOWHERE
+        if prefix_search_indexes(connection, model, model._meta.get_field(name))
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Django adds them on PostgreSQL")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_unused_prefix_search_indexes_are_dropped_and_restored():
+    try:
+        assert prefix_indexed() == []
+        migrate([("network_admin", None)])
+        assert prefix_indexed() == [
+            "Customer.reference",
+            "User.username",
+            "Membership.reference",
+            "Payment.reference",
+            "Site.reference",
+        ]
+        with CaptureQueriesContext(connection) as sent:
+            migrate()
+        assert prefix_indexed() == []
+        assert len([query for query in sent if "DROP INDEX CONCURRENTLY" in query["sql"]]) == 5
     finally:
         migrate()
