@@ -11,6 +11,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
+from operator import itemgetter
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -245,7 +246,7 @@ class Command(BaseCommand):
         with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(timed):
             self._get(client, page.url)
         slowest_ms, slowest = max(
-            zip(timings, queries.captured_queries, strict=True), key=lambda timed: timed[0]
+            zip(timings, queries.captured_queries, strict=True), key=itemgetter(0)
         )
         return Result(
             page=page,
