@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 logger = logging.getLogger(__name__)
@@ -24,9 +25,6 @@ logger = logging.getLogger(__name__)
 # How often, at most, each process asks a replica whether it is up and how far behind it is.
 CHECK_EVERY_SECONDS = 2.0
 
-# Sessions are read to find who is asking: a session created a moment ago by logging in must be
-# found, so they never come from a replica.
-PRIMARY_ONLY_APPS = frozenset({"sessions"})
 
 # A replica that receives WAL and has replayed all of it is not behind, however long ago the
 # primary last committed; otherwise it is as far behind as its last replayed transaction.
@@ -154,7 +152,9 @@ class ReplicaRouter:
         if (
             state is None
             or not state.replica_reads
-            or model._meta.app_label in PRIMARY_ONLY_APPS
+            # Sessions are read to find who is asking: a session created a moment ago by
+            # logging in must be found, so they never come from a replica.
+            or issubclass(model, AbstractBaseSession)
             or connections[DEFAULT_DB_ALIAS].in_atomic_block
         ):
             return DEFAULT_DB_ALIAS
