@@ -70,8 +70,9 @@ def test_dashboard_queries_do_not_grow_with_the_data(
 ):
     EventFactory.create_batch(rows)
     MembershipFactory.create_batch(rows)
-    # Session and user with permissions, the counts, their estimates, the recent events.
-    with django_assert_max_num_queries(5):
+    # The session with the user and their permissions, the counts, their estimates, the recent
+    # events.
+    with django_assert_max_num_queries(4):
         response = admin_client.get("/")
     assert len(response.context["recent_events"]) == min(rows, 10)
 
@@ -394,7 +395,7 @@ def test_list_pages_use_the_same_number_of_queries_for_1_and_30_rows(
     with CaptureQueriesContext(connection) as one_row:
         admin_client.get(url)
     _populate_lists(29)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(4):
         response = admin_client.get(url)
     with CaptureQueriesContext(connection) as thirty_rows:
         admin_client.get(url)
