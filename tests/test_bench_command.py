@@ -40,7 +40,8 @@ def test_bench_times_every_page_and_prints_its_row(network):
 
     table = out.getvalue()
     # Which interpreter ran the pages: its build moves every number.
-    assert f"Python: {platform.python_version()} ({sys.executable})" in table
+    python = re.escape(f"Python: {platform.python_version()} ({sys.executable}), built with")
+    assert re.search(rf"{python}(out PGO or LTO| PGO and LTO| PGO| LTO)\n", table)
     for page in [
         "dashboard",
         "customers: page 1",
@@ -87,3 +88,17 @@ def test_bench_names_an_export_under_its_budget_among_the_misses(
     call_command("bench", "--only", "export", stdout=out)
 
     assert out.getvalue().rstrip().endswith(f"Over budget: {missed}")
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ("'--prefix=/opt/python' '--enable-optimizations' '--with-lto'", "built with PGO and LTO"),
+        ("'--enable-optimizations'", "built with PGO"),
+        ("'--prefix=/root/.pyenv/versions/3.13.0' '--enable-shared'", "built without PGO or LTO"),
+        (None, "built without PGO or LTO"),
+    ],
+)
+def test_bench_says_how_the_interpreter_was_compiled(monkeypatch, options, said):
+    monkeypatch.setattr(bench.sysconfig, "get_config_var", {"CONFIG_ARGS": options}.get)
+    assert bench._interpreter_build() == said

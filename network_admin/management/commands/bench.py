@@ -9,6 +9,7 @@ import platform
 import resource
 import statistics
 import sys
+import sysconfig
 import time
 from dataclasses import dataclass
 from operator import itemgetter
@@ -89,7 +90,9 @@ class Command(BaseCommand):
         client = self._client()
         # Pages are mostly Python: how the interpreter was built moves every number (an
         # unoptimized build, as pyenv makes by default, was up to 1.4x slower; docs/deployment.md).
-        self.stdout.write(f"Python: {platform.python_version()} ({sys.executable})")
+        self.stdout.write(
+            f"Python: {platform.python_version()} ({sys.executable}), {_interpreter_build()}"
+        )
         self.stdout.write(f"Database: {connection.vendor} {connection.settings_dict['NAME']}")
         self.stdout.write(f"Customers: {Customer.objects.count():,}")
         loaders = [type(loader).__module__ for loader in engines["django"].engine.template_loaders]
@@ -312,6 +315,18 @@ class Command(BaseCommand):
             plan = [str(row[-1]) for row in cursor.fetchall()]
         self.stdout.write(result.slowest_sql[:300])
         self.stdout.write("\n".join(plan[:PLAN_LINES]))
+
+
+def _interpreter_build() -> str:
+    """Whether CPython was compiled with profile-guided and link-time optimization (pyenv's
+    default build is not; on the pages that was worth 1.1-1.3 times, docs/performance.md)."""
+    options = sysconfig.get_config_var("CONFIG_ARGS") or ""
+    used = [
+        name
+        for name, flag in (("PGO", "--enable-optimizations"), ("LTO", "--with-lto"))
+        if flag in options
+    ]
+    return f"built with {' and '.join(used)}" if used else "built without PGO or LTO"
 
 
 def _cpu_check() -> str:
