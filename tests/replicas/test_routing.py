@@ -15,6 +15,7 @@ from customers.models import Customer
 from events.models import Event
 from network_admin import db_router
 from network_admin.db_router import ReadRouting, ReplicaHealth, ReplicaRouter, routing
+from network_admin.models import UserSession
 from network_admin.replica_routing import PIN_COOKIE, REPLICA_PAGES
 from tests.factories import CustomerFactory, PaymentFactory
 from tests.replicas.conftest import FAKE_REPLICA, customer_queries, sql_on_every_thread
@@ -56,7 +57,9 @@ def test_reads_inside_a_transaction_go_to_the_primary(two_replicas):
 def test_sessions_are_always_read_from_the_primary(two_replicas):
     # A session created by logging in a moment ago may not have reached the replicas yet.
     with routing(ReadRouting(replica_reads=True)):
+        assert router.db_for_read(UserSession) == "default"
         assert router.db_for_read(Session) == "default"
+        assert router.db_for_read(Customer) != "default"
 
 
 def test_writes_go_to_the_primary_and_are_noted(two_replicas):
