@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
 from django.contrib.sessions.models import Session
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
@@ -93,6 +94,14 @@ def test_an_expired_session_signs_the_admin_out(admin_client):
     response = admin_client.get(reverse("customers:list"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_clearsessions_deletes_the_expired_sessions_only(admin_client):
+    expired = SessionStore()
+    expired.set_expiry(-1)
+    expired.save()
+    call_command("clearsessions")
+    assert list(UserSession.objects.values_list("pk", flat=True)) == [session_key_of(admin_client)]
 
 
 def test_an_unknown_session_key_is_anonymous_and_never_reused(admin_client):
