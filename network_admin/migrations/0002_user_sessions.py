@@ -16,37 +16,36 @@ def _signed_in_user_id(session_data: str) -> int | None:
     return int(user_id) if str(user_id).isdigit() else None
 
 
-def move_sessions_in(apps, schema_editor):
-    old, new = apps.get_model("sessions", "Session"), apps.get_model("network_admin", "UserSession")
-    unexpired = old.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=BATCH)
-    new.objects.bulk_create(
+def _copy_unexpired_sessions(source, target, **extra_fields):
+    """Copy the sessions of `source` that have not expired into `target`; `extra_fields` maps a
+    field of `target` to a function of the session's data."""
+    unexpired = source.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=BATCH)
+    target.objects.bulk_create(
         (
-            new(
+            target(
                 session_key=session.session_key,
                 session_data=session.session_data,
                 expire_date=session.expire_date,
-                user_id=_signed_in_user_id(session.session_data),
-            )
-            for session in unexpired
-        ),
-        batch_size=BATCH,
-    )
-
-
-def move_sessions_out(apps, schema_editor):
-    old, new = apps.get_model("sessions", "Session"), apps.get_model("network_admin", "UserSession")
-    unexpired = new.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=BATCH)
-    old.objects.bulk_create(
-        (
-            old(
-                session_key=session.session_key,
-                session_data=session.session_data,
-                expire_date=session.expire_date,
+                **{name: value_of(session.session_data) for name, value_of in extra_fields.items()},
             )
             for session in unexpired
         ),
         batch_size=BATCH,
         ignore_conflicts=True,
+    )
+
+
+def move_sessions_in(apps, schema_editor):
+    _copy_unexpired_sessions(
+        apps.get_model("sessions", "Session"),
+        apps.get_model("network_admin", "UserSession"),
+        user_id=_signed_in_user_id,
+    )
+
+
+def move_sessions_out(apps, schema_editor):
+    _copy_unexpired_sessions(
+        apps.get_model("network_admin", "UserSession"), apps.get_model("sessions", "Session")
     )
 
 
