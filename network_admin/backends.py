@@ -60,11 +60,13 @@ def _quote(name: str) -> str:
     return connections[DEFAULT_DB_ALIAS].ops.quote_name(name)
 
 
-def _table(model) -> str:
+def table_sql(model) -> str:
+    """`model`'s table, quoted for SQL; like `column_sql`, for statements composed once from
+    the models' names (here and in network_admin.sessions)."""
     return _quote(model._meta.db_table)
 
 
-def _column(model, field: str) -> str:
+def column_sql(model, field: str) -> str:
     return _quote(model._meta.get_field(field).column)
 
 
@@ -76,14 +78,14 @@ def _granted_sql() -> str:
     user_permissions = get_user_model().user_permissions.through
     group_permissions = Group.permissions.through
     return (
-        f"SELECT ug.{_column(user_groups, 'user')} AS holder,"  # noqa: S608
-        f" gp.{_column(group_permissions, 'permission')} AS permission"
-        f" FROM {_table(group_permissions)} gp"
-        f" JOIN {_table(user_groups)} ug"
-        f" ON ug.{_column(user_groups, 'group')} = gp.{_column(group_permissions, 'group')}"
-        f" UNION SELECT up.{_column(user_permissions, 'user')},"
-        f" up.{_column(user_permissions, 'permission')}"
-        f" FROM {_table(user_permissions)} up"
+        f"SELECT ug.{column_sql(user_groups, 'user')} AS holder,"  # noqa: S608
+        f" gp.{column_sql(group_permissions, 'permission')} AS permission"
+        f" FROM {table_sql(group_permissions)} gp"
+        f" JOIN {table_sql(user_groups)} ug"
+        f" ON ug.{column_sql(user_groups, 'group')} = gp.{column_sql(group_permissions, 'group')}"
+        f" UNION SELECT up.{column_sql(user_permissions, 'user')},"
+        f" up.{column_sql(user_permissions, 'permission')}"
+        f" FROM {table_sql(user_permissions)} up"
     )
 
 
@@ -92,9 +94,9 @@ def _permissions_of(holder: str) -> str:
     `holder` is the SQL that gives the user's id."""
     return (
         f" FROM ({_granted_sql()}) granted"
-        f" JOIN {_table(Permission)} p ON p.{_column(Permission, 'id')} = granted.permission"
-        f" JOIN {_table(ContentType)} ct"
-        f" ON ct.{_column(ContentType, 'id')} = p.{_column(Permission, 'content_type')}"
+        f" JOIN {table_sql(Permission)} p ON p.{column_sql(Permission, 'id')} = granted.permission"
+        f" JOIN {table_sql(ContentType)} ct"
+        f" ON ct.{column_sql(ContentType, 'id')} = p.{column_sql(Permission, 'content_type')}"
         f" WHERE granted.holder = {holder}"
     )
 
@@ -102,7 +104,7 @@ def _permissions_of(holder: str) -> str:
 @cache
 def _permissions_sql() -> str:
     """(app label, codename) of each permission of the user whose id is the one parameter."""
-    app_label, codename = _column(ContentType, "app_label"), _column(Permission, "codename")
+    app_label, codename = column_sql(ContentType, "app_label"), column_sql(Permission, "codename")
     return f"SELECT ct.{app_label}, p.{codename}{_permissions_of('%s')}"  # noqa: S608
 
 
@@ -112,9 +114,9 @@ def user_columns_sql() -> str:
     the names of their permissions ("app_label.codename" joined by spaces; neither contains
     one): what `user_from_row` reads."""
     user_model = get_user_model()
-    user_id = f"u.{_column(user_model, 'id')}"
+    user_id = f"u.{column_sql(user_model, 'id')}"
     columns = ", ".join(f"u.{_quote(field.column)}" for field in user_model._meta.concrete_fields)
-    app_label, codename = _column(ContentType, "app_label"), _column(Permission, "codename")
+    app_label, codename = column_sql(ContentType, "app_label"), column_sql(Permission, "codename")
     aggregate = (
         "string_agg"
         if connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
@@ -179,6 +181,6 @@ def _user_sql() -> str:
     """The user whose id is the one parameter, as `user_columns_sql` lists them."""
     user_model = get_user_model()
     return (
-        f"SELECT {user_columns_sql()} FROM {_table(user_model)} u"  # noqa: S608
-        f" WHERE u.{_column(user_model, 'id')} = %s"
+        f"SELECT {user_columns_sql()} FROM {table_sql(user_model)} u"  # noqa: S608
+        f" WHERE u.{column_sql(user_model, 'id')} = %s"
     )

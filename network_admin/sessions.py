@@ -8,7 +8,13 @@ from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.utils import timezone
 
-from network_admin.backends import remember_session_user, user_columns_sql, user_from_row
+from network_admin.backends import (
+    column_sql,
+    remember_session_user,
+    table_sql,
+    user_columns_sql,
+    user_from_row,
+)
 
 
 class SessionStore(db.SessionStore):
@@ -37,7 +43,7 @@ class SessionStore(db.SessionStore):
         connection = connections[database]
         with connection.cursor() as cursor:
             now = connection.ops.adapt_datetimefield_value(timezone.now())
-            cursor.execute(_session_sql(database), [self.session_key, now])
+            cursor.execute(_session_sql(), [self.session_key, now])
             row = cursor.fetchone()
         if row is None:
             # Unknown or expired: the next save starts a new session, as Django's store does.
@@ -57,20 +63,14 @@ def _signed_in_user_id(data: dict) -> int | None:
 
 
 @cache
-def _session_sql(database: str) -> str:
+def _session_sql() -> str:
     """The stored data of the unexpired session whose key is the first parameter, then the
     columns of its user (all NULL without one) as `user_from_row` reads them."""
-    model = SessionStore.get_model_class()
-    user_model = get_user_model()
-    quote = connections[database].ops.quote_name
-
-    def column(model, name: str) -> str:
-        return quote(model._meta.get_field(name).column)
-
+    session, user = SessionStore.get_model_class(), get_user_model()
     return (
-        f"SELECT s.{column(model, 'session_data')}, {user_columns_sql()}"  # noqa: S608
-        f" FROM {quote(model._meta.db_table)} s"
-        f" LEFT JOIN {quote(user_model._meta.db_table)} u"
-        f" ON u.{quote(user_model._meta.pk.column)} = s.{column(model, 'user_id')}"
-        f" WHERE s.{column(model, 'session_key')} = %s AND s.{column(model, 'expire_date')} > %s"
+        f"SELECT s.{column_sql(session, 'session_data')}, {user_columns_sql()}"  # noqa: S608
+        f" FROM {table_sql(session)} s LEFT JOIN {table_sql(user)} u"
+        f" ON u.{column_sql(user, 'id')} = s.{column_sql(session, 'user_id')}"
+        f" WHERE s.{column_sql(session, 'session_key')} = %s"
+        f" AND s.{column_sql(session, 'expire_date')} > %s"
     )
