@@ -1,9 +1,15 @@
 """The migrations that replace the lists' newest-first indexes, forwards and back: built and
 dropped CONCURRENTLY on PostgreSQL (outside a transaction), plainly on SQLite; the words of
 payments without a customer, filled in before the payments' index is replaced; and the unused
-prefix-search indexes of references and usernames, dropped."""
+prefix-search indexes of references and usernames, dropped; the sessions that move to the
+table that names their user."""
+
+from datetime import timedelta
 
 import pytest
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
@@ -12,8 +18,11 @@ from django.utils import timezone
 from customers.models import Customer, User
 from memberships.models import Membership
 from network_admin.migration_operations import prefix_search_indexes
+from network_admin.models import UserSession
+from network_admin.sessions import SessionStore
 from payments.models import Payment
 from sites.models import Site
+from tests.factories import UserFactory
 
 BEFORE = [
     ("customers", "0008_name_sort_copies"),
@@ -114,5 +123,38 @@ def test_the_unused_prefix_search_indexes_are_dropped_and_restored():
             migrate()
         assert prefix_indexed() == []
         assert len([query for query in sent if "DROP INDEX CONCURRENTLY" in query["sql"]]) == 5
+    finally:
+        migrate()
+
+
+def django_session(expire_date=None, **data) -> str:
+    store = DjangoSessionStore()
+    store.update(data)
+    store.save()
+    if expire_date:
+        Session.objects.filter(pk=store.session_key).update(expire_date=expire_date)
+    return store.session_key
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_unexpired_sessions_move_to_the_new_table_and_back_with_their_users():
+    admin = UserFactory(is_staff=True, role="Network admin")
+    try:
+        migrate([("network_admin", "0001_drop_unused_prefix_search_indexes")])
+        signed_in = django_session(**{SESSION_KEY: str(admin.pk)})
+        anonymous = django_session(language="id")
+        expired = django_session(timezone.now() - timedelta(seconds=1), language="id")
+        migrate()
+        moved = dict(UserSession.objects.values_list("session_key", "user_id"))
+        assert moved == {signed_in: admin.pk, anonymous: None}
+        assert SessionStore(signed_in).load() == {SESSION_KEY: str(admin.pk)}
+
+        Session.objects.all().delete()
+        migrate([("network_admin", "0001_drop_unused_prefix_search_indexes")])
+        assert set(Session.objects.values_list("session_key", flat=True)) == {
+            signed_in,
+            anonymous,
+        }
+        assert expired not in moved
     finally:
         migrate()

@@ -1,16 +1,11 @@
 """The session store: a session is read while it lasts, never after it expired, and together
-with the user it signs in; sessions from before that move along when the upgrade runs."""
+with the user it signs in (the move of older sessions: tests/test_migration_operations.py)."""
 
 from datetime import timedelta
 
-import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
-from django.contrib.sessions.models import Session
 from django.core.management import call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
@@ -128,42 +123,3 @@ def test_corrupted_session_data_is_an_empty_session(db):
     store.save()
     UserSession.objects.filter(session_key=store.session_key).update(session_data="not signed")
     assert SessionStore(store.session_key).load() == {}
-
-
-def migrate(targets=None):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets or executor.loader.graph.leaf_nodes())
-
-
-def django_session(expire_date=None, **data) -> str:
-    store = DjangoSessionStore()
-    store.update(data)
-    store.save()
-    if expire_date:
-        Session.objects.filter(pk=store.session_key).update(expire_date=expire_date)
-    return store.session_key
-
-
-# Serialized rollback, as in test_migration_operations.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_unexpired_sessions_move_to_the_new_table_and_back_with_their_users():
-    admin = UserFactory(is_staff=True, role="Network admin")
-    try:
-        migrate([("network_admin", "0001_drop_unused_prefix_search_indexes")])
-        signed_in = django_session(**{SESSION_KEY: str(admin.pk)})
-        anonymous = django_session(language="id")
-        expired = django_session(timezone.now() - timedelta(seconds=1), language="id")
-        migrate()
-        moved = dict(UserSession.objects.values_list("session_key", "user_id"))
-        assert moved == {signed_in: admin.pk, anonymous: None}
-        assert SessionStore(signed_in).load() == {SESSION_KEY: str(admin.pk)}
-
-        Session.objects.all().delete()
-        migrate([("network_admin", "0001_drop_unused_prefix_search_indexes")])
-        assert set(Session.objects.values_list("session_key", flat=True)) == {
-            signed_in,
-            anonymous,
-        }
-        assert expired not in moved
-    finally:
-        migrate()
