@@ -25,7 +25,6 @@ logger = logging.getLogger(__name__)
 # How often, at most, each process asks a replica whether it is up and how far behind it is.
 CHECK_EVERY_SECONDS = 2.0
 
-
 # A replica that receives WAL and has replayed all of it is not behind, however long ago the
 # primary last committed; otherwise it is as far behind as its last replayed transaction.
 LAG_SQL = """
