@@ -82,6 +82,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "network_admin.context_processors.navigation",
             ],
+            # A `{% url %}` without arguments reversed once: network_admin/templatetags/urls.py.
+            "builtins": ["network_admin.templatetags.urls"],
         },
     },
 ]

@@ -1,9 +1,16 @@
-"""Links to an object's page are the URLs Django's reverse() gives."""
+"""Links to an object's page, and to pages without arguments, are the URLs Django's reverse()
+gives; `{% url %}` writes what Django's own tag writes."""
 
 import pytest
-from django.urls import NoReverseMatch, clear_script_prefix, reverse, set_script_prefix
+from django.http import HttpResponse
+from django.template import engines
+from django.test import override_settings
+from django.urls import NoReverseMatch, clear_script_prefix, path, reverse, set_script_prefix
 
-from network_admin.links import object_url
+from network_admin.links import object_url, plain_url
+
+# A URLconf of its own, for the test that follows ROOT_URLCONF.
+urlpatterns = [path("elsewhere/", lambda request: HttpResponse(), name="home")]
 
 URL_NAMES = [
     "customers:detail",
@@ -33,3 +40,44 @@ def test_the_link_follows_the_script_prefix_the_app_is_served_under():
 def test_a_name_without_an_id_argument_is_refused():
     with pytest.raises(NoReverseMatch):
         object_url("customers:list", 5)
+
+
+@pytest.mark.parametrize("name", ["home", "customers:list", "logout", "set_language"])
+def test_a_link_without_arguments_is_what_reverse_gives(name):
+    assert plain_url(name) == reverse(name)
+
+
+def test_a_link_without_arguments_follows_the_script_prefix():
+    set_script_prefix("/admin-app/")
+    try:
+        assert plain_url("customers:list") == "/admin-app/customers/"
+    finally:
+        clear_script_prefix()
+    assert plain_url("customers:list") == "/customers/"
+
+
+def test_a_link_without_arguments_follows_another_urlconf():
+    assert plain_url("home") == "/"
+    with override_settings(ROOT_URLCONF=__name__):
+        assert plain_url("home") == "/elsewhere/"
+    assert plain_url("home") == "/"
+
+
+def render(source: str, **context) -> str:
+    return engines["django"].from_string(source).render(context)
+
+
+def test_the_url_tag_writes_what_djangos_writes():
+    source = (
+        "{% url 'customers:list' %} {% url name %} {% url 'customers:detail' 5 %} "
+        "{% url 'customers:detail' pk=6 %} {% url 'customers:add' as add %}[{{ add }}] "
+        "{% url 'no-such-page' as missing %}[{{ missing }}]"
+    )
+    assert render(source, name="payments:list") == (
+        "/customers/ /payments/ /customers/5/ /customers/6/ [/customers/add/] []"
+    )
+
+
+def test_the_url_tag_refuses_an_unknown_page_unless_asked_for_a_variable():
+    with pytest.raises(NoReverseMatch):
+        render("{% url 'no-such-page' %}")
