@@ -26,7 +26,13 @@ from memberships.forms import (
 )
 from memberships.models import Membership, MembershipProducts, Product
 from network_admin.access import require_permission, staff_permission_required
-from network_admin.pagination import COUNT_CAP, SortKey, counted_tabs, sampled_counts
+from network_admin.pagination import (
+    COUNT_CAP,
+    SortKey,
+    counted_tabs,
+    list_tab,
+    sampled_counts,
+)
 from network_admin.preferences import ROWS_PER_PAGE as PER_PAGE
 from network_admin.preferences import keyset_page
 
@@ -92,7 +98,7 @@ def _status_tabs(memberships, *, searched: bool) -> tuple[list[dict], QuerySet, 
     counts[MembershipListForm.ALL] = sum(counts.values())
     more[MembershipListForm.ALL] = any(more.values())
     tabs = [
-        {"key": key, "label": label, "count": counts[key], "more": more[key]}
+        list_tab(key, label, counts[key], more=more[key])
         for key, label in MembershipListForm.TABS.items()
     ]
     return tabs, memberships, False
@@ -418,8 +424,7 @@ def product_list(request):
         "section": "products",
         "tab": tab,
         "tabs": [
-            {"key": key, "label": label, "count": counts.get(key, 0)}
-            for key, label in ProductListForm.TABS.items()
+            list_tab(key, label, counts.get(key, 0)) for key, label in ProductListForm.TABS.items()
         ],
         "page": keyset_page(request, products, BY_NAME, size=PER_PAGE),
     }

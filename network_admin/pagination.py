@@ -350,9 +350,17 @@ def counted_tabs(labels: dict[str, str], counts: dict[str, tuple[int, bool]]) ->
     """A list's tabs as includes/list_tabs.html shows them: each key with its label and its
     count from `capped_counts` / `sampled_counts`, "≈" marking an estimate."""
     return [
-        {"key": key, "label": label, "count": counts[key][0], "is_estimate": counts[key][1]}
+        list_tab(key, label, counts[key][0], is_estimate=counts[key][1])
         for key, label in labels.items()
     ]
+
+
+def list_tab(key: str, label: str, count: int, *, is_estimate=False, more=False) -> dict:
+    """One tab of includes/list_tabs.html: `count` rows, "≈" before it if it `is_estimate`, "+"
+    after it if there are `more`. Every key is there: the template's lookup of a missing one
+    fails three ways (key, attribute, index) before it gives up, ~20 µs a tab on a slow
+    machine."""
+    return {"key": key, "label": label, "count": count, "is_estimate": is_estimate, "more": more}
 
 
 # The whole queryset's key beside the subsets' (for its sample's row count and its estimate): a
