@@ -96,18 +96,24 @@ def wait_until_up(url: str, server: subprocess.Popen) -> None:
     sys.exit("gunicorn did not answer within 30 s")
 
 
-def check_logged_in(url: str, cookie: str) -> None:
-    request = urllib.request.Request(url, headers={"Cookie": cookie})  # noqa: S310
+def browser_cookies(url: str, session_cookie: str) -> str:
+    """The cookies a browser sends once the admin has seen a page: the session's and the CSRF
+    cookie that first page set, if it has a form (without it every request of a page with a form
+    would make and set a new one)."""
+    request = urllib.request.Request(url, headers={"Cookie": session_cookie})  # noqa: S310
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         if response.status != 200 or response.url != url:
             sys.exit(f"{url} did not answer the logged-in admin (ended at {response.url})")
+        set_cookies = response.headers.get_all("Set-Cookie") or []
+    csrf = [cookie.split(";")[0] for cookie in set_cookies if "csrftoken=" in cookie]
+    return "; ".join([session_cookie, *csrf])
 
 
 def main():
     options = arguments()
     env = environment(options)
     manage(env, "collectstatic", "--noinput", "-v0")
-    cookie = manage(env, "shell", "-c", LOGIN).strip().splitlines()[-1]
+    session_cookie = manage(env, "shell", "-c", LOGIN).strip().splitlines()[-1]
     base = f"http://{HOST}:{options.port}"
     server = subprocess.Popen(  # noqa: S603 (fixed arguments)
         [
@@ -123,7 +129,7 @@ def main():
     )
     try:
         wait_until_up(f"{base}/healthz", server)
-        check_logged_in(f"{base}{options.path}", cookie)
+        cookies = browser_cookies(f"{base}{options.path}", session_cookie)
         report = subprocess.run(  # noqa: S603 (fixed arguments)
             [
                 WRK,
@@ -135,7 +141,7 @@ def main():
                 f"{options.seconds}s",
                 "--latency",
                 "--header",
-                f"Cookie: {cookie}",
+                f"Cookie: {cookies}",
                 f"{base}{options.path}",
             ],
             check=True,
