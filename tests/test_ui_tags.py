@@ -14,7 +14,7 @@ from django_countries.fields import Country
 
 from customers.charts import _chart
 from customers.models import LoginRecord
-from network_admin.templatetags.ui import choice_label, markup
+from network_admin.templatetags.ui import choice_label, markup, prefilled
 from payments.models import Payment
 from tests.factories import CustomerFactory, ProductFactory
 
@@ -200,3 +200,10 @@ def test_markup_escapes_exactly_as_format_html_does():
         assert markup("<p>{v}</p>", v=value) == format_html("<p>{v}</p>", v=value)
     assert isinstance(markup("<p>{}</p>", "x"), SafeString)
     assert markup("{}", "<i>") == "&lt;i&gt;"
+
+
+def test_a_prefilled_template_gives_what_markup_gives_in_one_go():
+    template = '<a href="{url}" title="{label}">{name} {label}</a>'
+    shared = {"label": "Say {hi} & <b>", "url": "/customers/?a=1&b=2"}
+    row = {"name": "<i>Ada</i> {label}"}
+    assert markup(prefilled(template, **shared), **row) == format_html(template, **shared, **row)

@@ -3,14 +3,21 @@ Python: network_admin/templatetags/ui.py)."""
 
 from django import template
 from django.urls import reverse
-from django.utils.html import conditional_escape, format_html_join
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 
 from customers.switching import admin_switch_refusal, customer_switch_refusal
 from network_admin.dates import format_date
-from network_admin.links import object_url
+from network_admin.links import object_url_writer
 from network_admin.numbers import two_decimals
-from network_admin.templatetags.ui import badge, calendar_date, grouped, markup, time_ago
+from network_admin.templatetags.ui import (
+    badge,
+    calendar_date,
+    grouped,
+    markup,
+    prefilled,
+    time_ago,
+)
 
 register = template.Library()
 
@@ -28,12 +35,12 @@ def last_login(customer):
     return _("Never")
 
 
-# The Switch to form; {{url}} and {{name}} are filled per customer, the rest once per render.
+# The Switch to form; {url} and {name} are filled per customer, the rest once per render.
 SWITCH_TO = (
-    '<form class="inline-form" method="post" action="{{url}}">'
+    '<form class="inline-form" method="post" action="{url}">'
     '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}">'
     '<button class="btn btn-secondary btn-sm" type="submit">'
-    '{label}<span class="visually-hidden"> {{name}}</span></button></form>'
+    '{label}<span class="visually-hidden"> {name}</span></button></form>'
 )
 
 
@@ -50,14 +57,17 @@ def switch_to_button(context, customer):
     if "switch_to_form" not in cache:
         may_switch = admin_switch_refusal(admin) is None
         cache["switch_to_form"] = (
-            markup(SWITCH_TO, csrf_token=context["csrf_token"], label=_("Switch to"))
+            (
+                prefilled(SWITCH_TO, csrf_token=context["csrf_token"], label=_("Switch to")),
+                object_url_writer("customer_switch_to"),
+            )
             if may_switch
             else None
         )
-    form = cache["switch_to_form"]
-    if form is None or customer_switch_refusal(admin, customer.user):
+    if cache["switch_to_form"] is None or customer_switch_refusal(admin, customer.user):
         return ""
-    return markup(form, url=object_url("customer_switch_to", customer.pk), name=customer.name)
+    form, switch_url = cache["switch_to_form"]
+    return markup(form, url=switch_url(customer.pk), name=customer.name)
 
 
 CARD = """<li class="card">
@@ -108,56 +118,59 @@ ROW = """<tr>
 </tr>"""  # noqa: E501 (markup)
 
 
-def _customer_values(context, customer) -> dict:
+def _customer_values(context, customer, render: dict) -> dict:
     name = customer.name
-    constants = _card_constants(context)
-    return constants | {
+    return {
         "pk": customer.pk,
-        "url": object_url("customers:detail", customer.pk),
+        "url": render["detail_url"](customer.pk),
         "name": name,
         "email": customer.email,
         "initials": customer.initials,
-        "select_label": constants["select_label"] % {"name": name},
+        "select_label": render["select_label"] % {"name": name},
         "last_login": last_login(customer),
         "since": calendar_date(customer.created_at),
         "memberships": grouped(customer.membership_count),
-        "badge": constants["vip_badge" if customer.vip else "regular_badge"],
+        "badge": render["vip_badge" if customer.vip else "regular_badge"],
         "switch_to": switch_to_button(context, customer),
     }
 
 
-def _card_constants(context) -> dict:
-    """What every card of a render shows alike: made once per render (in Django's per-render
-    tag storage), its labels translated and escaped once instead of once per card."""
+def _list_render(context) -> dict:
+    """What every card or row of a render shows alike, made once per render (in Django's
+    per-render tag storage): the card and row markup with their labels translated and filled in,
+    the badges, and the writer of the customer's link."""
     cache = context.render_context
-    if "customer_card_constants" not in cache:
-        labels = {
+    if "customer_list_render" not in cache:
+        constants = {
             "last_login_label": _("Last login"),
             "since_label": _("Customer since"),
             "memberships_label": _("Memberships"),
             "manage_label": _("Manage"),
-        }
-        cache["customer_card_constants"] = {
-            key: conditional_escape(label) for key, label in labels.items()
-        } | {
             "memberships_url": reverse("memberships:list"),
+        }
+        cache["customer_list_render"] = {
+            "card": prefilled(CARD, **constants),
+            "row": prefilled(ROW, **constants),
+            "detail_url": object_url_writer("customers:detail"),
             "select_label": _("Select %(name)s"),
             "vip_badge": badge("vip", _("VIP")),
             "regular_badge": badge("regular", _("Regular")),
         }
-    return cache["customer_card_constants"]
+    return cache["customer_list_render"]
 
 
 @register.simple_tag(takes_context=True)
 def customer_card(context, customer):
     """One customer of the list's Cards view (`customer` from `with_membership_count()`)."""
-    return markup(CARD, **_customer_values(context, customer))
+    render = _list_render(context)
+    return markup(render["card"], **_customer_values(context, customer, render))
 
 
 @register.simple_tag(takes_context=True)
 def customer_row(context, customer):
     """One customer of the list's Rows view (`customer` from `with_membership_count()`)."""
-    return markup(ROW, **_customer_values(context, customer))
+    render = _list_render(context)
+    return markup(render["row"], **_customer_values(context, customer, render))
 
 
 @register.simple_tag

@@ -35,6 +35,22 @@ def markup(template: str, /, *args, **kwargs) -> SafeString:
     )
 
 
+def prefilled(template: str, /, **values) -> str:
+    """`template` with `values` filled in and escaped as `markup` escapes them, its other fields
+    kept for `markup` to fill: what every row of a render shows alike (labels, links), filled
+    once per render instead of once per row. `template` has no literal braces."""
+    filled = {
+        name: _escaped(value).replace("{", "{{").replace("}", "}}")
+        for name, value in values.items()
+    }
+    return template.format_map(_KeptFields(filled))
+
+
+class _KeptFields(dict):
+    def __missing__(self, name):
+        return f"{{{name}}}"
+
+
 def _escaped(value) -> str:
     # What conditional_escape does; a lazy string turns into text through str().
     if hasattr(value, "__html__"):
