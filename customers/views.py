@@ -121,7 +121,7 @@ def customer_list(request):
     customers = _customers_for("all", search)
     counts = tab_counts(customers, _tab_filters(), searched=bool(search))
     rows = counts.rows.filter(_tab_filters()[tab])
-    rows = rows.select_related("user").with_membership_count()
+    rows = rows.as_listed()
     keys = CUSTOMER_SORTS[sort]
     if search and sort == "name" and counts[tab][0] <= NAME_SORTED_MATCHES:
         rows, keys = sorted_by_values(rows, keys)

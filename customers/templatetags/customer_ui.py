@@ -161,14 +161,14 @@ def _list_render(context) -> dict:
 
 @register.simple_tag(takes_context=True)
 def customer_card(context, customer):
-    """One customer of the list's Cards view (`customer` from `with_membership_count()`)."""
+    """One customer of the list's Cards view (`customer` from `as_listed()`)."""
     render = _list_render(context)
     return markup(render["card"], **_customer_values(context, customer, render))
 
 
 @register.simple_tag(takes_context=True)
 def customer_row(context, customer):
-    """One customer of the list's Rows view (`customer` from `with_membership_count()`)."""
+    """One customer of the list's Rows view (`customer` from `as_listed()`)."""
     render = _list_render(context)
     return markup(render["row"], **_customer_values(context, customer, render))
 

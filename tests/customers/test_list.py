@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -255,6 +256,19 @@ def test_the_list_runs_the_same_queries_whatever_the_page_size(
         with django_assert_max_num_queries(5):
             response = admin_client.get(URL, {"view": view, "per_page": "50"})
         assert len(response.context["page"].rows) == rows
+
+
+def test_the_page_of_customers_reads_what_the_list_shows_not_passwords(admin_client):
+    CustomerFactory(user__first_name="Ada")
+    for view in ("grid", "list"):
+        with CaptureQueriesContext(connection) as queries:
+            page = admin_client.get(URL, {"view": view}).content.decode()
+        assert "Ada" in page
+        (rows_query,) = [
+            q["sql"] for q in queries if q["sql"].startswith('SELECT "customers_customer"."id"')
+        ]
+        for unread in ('"password"', '"preferences"', '"search_text"', '"address_line_1"'):
+            assert unread not in rows_query
 
 
 def test_bulk_mark_and_remove_vip_records_an_event_per_customer(admin_client):
