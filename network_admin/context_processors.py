@@ -15,10 +15,10 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_staff:
         return {}
-    return {
-        "nav_sections": [
-            {"key": key, "label": label, "url_name": url_name}
-            for key, label, url_name, permission in SECTIONS
-            if user.has_perm(permission)
-        ]
-    }
+    sections = [
+        {"key": key, "label": label, "url_name": url_name}
+        for key, label, url_name, permission in SECTIONS
+        if user.has_perm(permission)
+    ]
+    # What base.html's cached sidebar varies on, with the language and the page's section.
+    return {"nav_sections": sections, "nav_keys": " ".join(item["key"] for item in sections)}

@@ -91,6 +91,16 @@ TEMPLATES = [
 # Forms render through Jinja2 (Django's own widget templates): see network_admin/renderers.py.
 FORM_RENDERER = "network_admin.renderers.FormRenderer"
 
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Template fragments that are the same for many requests (base.html's sidebar), kept in
+    # each process: a shared cache would cost a network round trip to save a fraction of one.
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "fragments",
+    },
+}
+
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 # PostgreSQL's JIT compiler pays off on long analytical queries; the app's queries take a few
 # milliseconds, and a site search whose cost the planner overestimated spent 84 ms compiling

@@ -5,6 +5,8 @@ from decimal import Decimal
 from functools import partial
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.contrib.messages import constants
 from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -348,6 +350,31 @@ def test_error_messages_are_alerts(admin_client):
     admin_client.cookies["messages"] = cookie
     content = admin_client.get("/").content.decode()
     assert re.search(r'<div class="message error" role="alert">.*Refund failed\.</div>', content)
+
+
+def test_the_kept_sidebar_follows_the_section_the_language_and_the_admins_sections(
+    admin_client, client
+):
+    def sidebar(visitor, path, language="en"):
+        visitor.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        content = visitor.get(path).content.decode()
+        return content[content.index('<nav class="sidebar"') : content.index("</nav>")]
+
+    assert re.search(
+        r'href="/customers/"\s+aria-current="page"', sidebar(admin_client, "/customers/")
+    )
+    on_payments = sidebar(admin_client, "/payments/")
+    assert re.search(r'href="/payments/"\s+aria-current="page"', on_payments)
+    assert not re.search(r'href="/customers/"\s+aria-current', on_payments)
+    assert "Pelanggan" in sidebar(admin_client, "/customers/", "id")
+    assert "Customers" in sidebar(admin_client, "/customers/")
+
+    support = UserFactory(is_staff=True)
+    support.user_permissions.add(Permission.objects.get(codename="view_customer"))
+    client.force_login(support)
+    only_customers = sidebar(client, "/customers/")
+    assert 'href="/customers/"' in only_customers
+    assert 'href="/payments/"' not in only_customers
 
 
 def test_sidebar_shows_only_sections_the_user_may_see(agent_client):
