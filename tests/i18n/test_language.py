@@ -81,6 +81,18 @@ def test_the_switch_is_in_the_header_of_the_login_page(client):
     assert b'<option value="id" lang="id">Bahasa Indonesia</option>' in response.content
 
 
+def test_the_switch_marks_and_speaks_the_current_language_each_time(admin_client):
+    for language, button in [
+        ("en", "Switch language"),
+        ("id", "Ganti bahasa"),
+        ("en", "Switch language"),
+    ]:
+        admin_client.cookies[COOKIE] = language
+        page = admin_client.get(reverse("customers:list")).text
+        assert f'<option value="{language}" lang="{language}" selected>' in page
+        assert button in page
+
+
 def test_switching_language_anonymously_sets_the_cookie_and_goes_back(client):
     response = client.post(reverse("set_language"), {"language": "id", "next": "/login/"})
     assert response.status_code == 302 and response["Location"] == "/login/"
