@@ -8,6 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import resolve_url
+from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 logger = logging.getLogger(__name__)
@@ -60,3 +61,22 @@ class VanishedObjectMiddleware:
             logger.warning("Gone while the request ran: %s", request.path, exc_info=exception)
             raise Http404 from exception
         return None
+
+
+class TimeZoneMiddleware:
+    """The network's time zone (settings.TIME_ZONE) is the request's active one.
+
+    Django shows dates in that zone anyway when none is active, but each lookup of the current
+    zone then fails inside asgiref's context-local storage before falling back to it (~4 µs
+    against ~1 on a slow machine), and a list asks twice a row.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        timezone.activate(timezone.get_default_timezone())
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -49,6 +49,7 @@ MIDDLEWARE = [
     # The language comes from the language cookie (set by the header switch and, at login, from the
     # admin's saved preference), else from Accept-Language, else English.
     "django.middleware.locale.LocaleMiddleware",
+    "network_admin.middleware.TimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from network_admin.dates import format_date, natural_time
 from network_admin.templatetags.ui import calendar_date, time_ago
+from tests.factories import CustomerFactory
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 NEW_YORK = ZoneInfo("America/New_York")
@@ -178,3 +179,14 @@ def test_the_date_tags_write_what_they_wrote_with_djangos_formatting(language, z
                 local.isoformat(),
                 formats.date_format(local, "SHORT_DATE_FORMAT"),
             )
+
+
+@pytest.mark.django_db
+def test_pages_show_dates_in_the_networks_time_zone_and_leave_none_active(admin_client):
+    # 20:00 in London on New Year's Eve is already New Year's Day in Jakarta.
+    CustomerFactory(created_at=datetime(2025, 12, 31, 20, 0, tzinfo=UTC))
+    with override_settings(TIME_ZONE="Asia/Jakarta"):
+        page = admin_client.get("/customers/", {"view": "list"}).content.decode()
+        assert "Jan. 1, 2026" in page and "Dec. 31, 2025" not in page
+    with override_settings(TIME_ZONE="America/New_York"):
+        assert timezone.localtime(datetime(2026, 1, 1, 3, 0, tzinfo=UTC)).hour == 22
