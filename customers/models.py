@@ -4,13 +4,13 @@ from datetime import timedelta
 from functools import reduce
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import connections, models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from network_admin.expressions import RelatedAggregate
+from network_admin.expressions import FoundFirst, RelatedAggregate
 from network_admin.references import ReferenceField, normalize_reference
 
 ONLINE_WINDOW = timedelta(minutes=3)
@@ -193,6 +193,16 @@ class CustomerQuerySet(models.QuerySet):
 
     def online(self):
         return self.filter(self.online_filter())
+
+    def online_when_few(self):
+        """`online()` for when the online customers are known to be few (the Online tab counted
+        them exactly, at most COUNT_CAP): found by `last_seen` first, then each by primary key.
+        Otherwise PostgreSQL may walk the list's order index testing every customer's
+        `last_seen`, planned on statistics that don't know who is online now: the Online tab
+        took 135 ms to find 25 of 500 online among a million (4 ms found first)."""
+        if connections[self.db].vendor != "postgresql":
+            return self.online()
+        return self.filter(FoundFirst("pk", self.model.objects.online().order_by().values("pk")))
 
     @staticmethod
     def online_filter() -> models.Q:

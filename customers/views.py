@@ -107,6 +107,12 @@ def _tab_filters() -> dict[str, Q]:
     return {"all": Q(), "vip": Q(vip=True), "online": CustomerQuerySet.online_filter()}
 
 
+def _tab_rows(counts, tab: str):
+    if tab == "online" and not counts[tab][1]:
+        return counts.rows.online_when_few()
+    return counts.rows.filter(_tab_filters()[tab])
+
+
 def _customers_for(tab: str, search: str):
     customers = Customer.objects.search(search) if search else Customer.objects.all()
     return customers.filter(_tab_filters()[tab])
@@ -120,8 +126,7 @@ def customer_list(request):
     # Searched once: an IP address search looks its customers up first.
     customers = _customers_for("all", search)
     counts = tab_counts(customers, _tab_filters(), searched=bool(search))
-    rows = counts.rows.filter(_tab_filters()[tab])
-    rows = rows.as_listed()
+    rows = _tab_rows(counts, tab).as_listed()
     keys = CUSTOMER_SORTS[sort]
     if search and sort == "name" and counts[tab][0] <= NAME_SORTED_MATCHES:
         rows, keys = sorted_by_values(rows, keys)
