@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import SENTENCES, Event
+from network_admin.expressions import InlinedValue
 
 DATE_PICKER = forms.DateInput(attrs={"type": "date"})
 BIGGEST_ID = 2**63 - 1  # A database's big integer; past it a lookup fails instead of matching.
@@ -60,7 +61,8 @@ class EventFilterForm(forms.Form):
         if values.get("action"):
             events = events.filter(action=values["action"])
         if values.get("severity"):
-            events = events.filter(severity=values["severity"])
+            # Errors are 1.5 % of events, successes 70 %: each planned for itself.
+            events = events.filter(severity=InlinedValue(values["severity"]))
         if values.get("actor") == self.SYSTEM:
             events = events.filter(actor__isnull=True)
         elif values.get("actor"):
