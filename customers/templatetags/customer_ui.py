@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from customers.switching import admin_switch_refusal, customer_switch_refusal
 from network_admin.dates import format_date
-from network_admin.links import object_url_writer
+from network_admin.links import object_url, object_url_writer
 from network_admin.numbers import two_decimals
 from network_admin.templatetags.ui import (
     badge,
@@ -35,12 +35,13 @@ def last_login(customer):
     return _("Never")
 
 
-# The Switch to form; {url} and {name} are filled per customer, the rest once per render.
+# The Switch to form; in the list's cards and rows {switch_url} and {name} are filled per
+# customer, the rest once per render.
 SWITCH_TO = (
-    '<form class="inline-form" method="post" action="{url}">'
+    '<form class="inline-form" method="post" action="{switch_url}">'
     '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}">'
     '<button class="btn btn-secondary btn-sm" type="submit">'
-    '{label}<span class="visually-hidden"> {name}</span></button></form>'
+    '{switch_label}<span class="visually-hidden"> {name}</span></button></form>'
 )
 
 
@@ -49,25 +50,18 @@ def switch_to_button(context, customer):
     """The Switch to button: a POST that signs the admin in as `customer`.
 
     Shown only when the signed-in admin may switch to them (customers.switching: the switch
-    permission, asked once per render, and a customer who is active, not staff and not the
-    admin themselves).
+    permission, and a customer who is active, not staff and not the admin themselves).
     """
     admin = context["request"].user
-    cache = context.render_context
-    if "switch_to_form" not in cache:
-        may_switch = admin_switch_refusal(admin) is None
-        cache["switch_to_form"] = (
-            (
-                prefilled(SWITCH_TO, csrf_token=context["csrf_token"], label=_("Switch to")),
-                object_url_writer("customer_switch_to"),
-            )
-            if may_switch
-            else None
-        )
-    if cache["switch_to_form"] is None or customer_switch_refusal(admin, customer.user):
+    if admin_switch_refusal(admin) or customer_switch_refusal(admin, customer.user):
         return ""
-    form, switch_url = cache["switch_to_form"]
-    return markup(form, url=switch_url(customer.pk), name=customer.name)
+    return markup(
+        SWITCH_TO,
+        switch_url=object_url("customer_switch_to", customer.pk),
+        csrf_token=context["csrf_token"],
+        switch_label=_("Switch to"),
+        name=customer.name,
+    )
 
 
 CARD = """<li class="card">
@@ -118,9 +112,13 @@ ROW = """<tr>
 </tr>"""  # noqa: E501 (markup)
 
 
-def _customer_values(context, customer, render: dict) -> dict:
+def _customer_html(context, customer, kind: str) -> str:
+    """One customer as a "card" or a "row" (`customer` from `as_listed()`): one template per
+    render, filled with the customer's values, with the Switch to form when the admin may
+    switch to them (the permission asked once per render, the customer's account per row)."""
+    render = _list_render(context)
     name = customer.name
-    return {
+    values = {
         "pk": customer.pk,
         "url": render["detail_url"](customer.pk),
         "name": name,
@@ -131,27 +129,39 @@ def _customer_values(context, customer, render: dict) -> dict:
         "since": calendar_date(customer.created_at),
         "memberships": grouped(customer.membership_count),
         "badge": render["vip_badge" if customer.vip else "regular_badge"],
-        "switch_to": switch_to_button(context, customer),
     }
+    switch_url = render["switch_url"]
+    if switch_url and not customer_switch_refusal(render["admin"], customer.user):
+        return markup(render[kind], switch_url=switch_url(customer.pk), **values)
+    return markup(render[f"{kind}_without_switch"], **values)
 
 
 def _list_render(context) -> dict:
     """What every card or row of a render shows alike, made once per render (in Django's
     per-render tag storage): the card and row markup with their labels translated and filled in,
-    the badges, and the writer of the customer's link."""
+    with and without the Switch to form, the badges, and the writers of the customer's links."""
     cache = context.render_context
     if "customer_list_render" not in cache:
+        admin = context["request"].user
+        may_switch = admin_switch_refusal(admin) is None
         constants = {
             "last_login_label": _("Last login"),
             "since_label": _("Customer since"),
             "memberships_label": _("Memberships"),
             "manage_label": _("Manage"),
             "memberships_url": reverse("memberships:list"),
+            "csrf_token": context["csrf_token"],
+            "switch_label": _("Switch to"),
         }
-        cache["customer_list_render"] = {
-            "card": prefilled(CARD, **constants),
-            "row": prefilled(ROW, **constants),
+        templates = {}
+        for kind, template in (("card", CARD), ("row", ROW)):
+            templates[kind] = prefilled(template.replace("{switch_to}", SWITCH_TO), **constants)
+            without = template.replace("{switch_to}", "")
+            templates[f"{kind}_without_switch"] = prefilled(without, **constants)
+        cache["customer_list_render"] = templates | {
+            "admin": admin,
             "detail_url": object_url_writer("customers:detail"),
+            "switch_url": object_url_writer("customer_switch_to") if may_switch else None,
             "select_label": _("Select %(name)s"),
             "vip_badge": badge("vip", _("VIP")),
             "regular_badge": badge("regular", _("Regular")),
@@ -162,15 +172,13 @@ def _list_render(context) -> dict:
 @register.simple_tag(takes_context=True)
 def customer_card(context, customer):
     """One customer of the list's Cards view (`customer` from `as_listed()`)."""
-    render = _list_render(context)
-    return markup(render["card"], **_customer_values(context, customer, render))
+    return _customer_html(context, customer, "card")
 
 
 @register.simple_tag(takes_context=True)
 def customer_row(context, customer):
     """One customer of the list's Rows view (`customer` from `as_listed()`)."""
-    render = _list_render(context)
-    return markup(render["row"], **_customer_values(context, customer, render))
+    return _customer_html(context, customer, "row")
 
 
 @register.simple_tag
