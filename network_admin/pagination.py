@@ -376,6 +376,8 @@ ESTIMATE_SECONDS = 60
 # At most this many are kept, the oldest dropped first (one per list, tab and search).
 KEPT_ESTIMATES = 1_000
 _kept_estimates: dict[tuple, tuple[float, int]] = {}
+# The SQL of subsets counted or estimated, by their kept key; as many as estimates are kept.
+_compiled_subsets: dict[tuple, tuple[str, tuple]] = {}
 _keeping = threading.Lock()
 
 
@@ -396,8 +398,20 @@ class _Subset:
 
     @cached_property
     def query(self) -> tuple[str, tuple]:
-        rows = self.queryset if self.condition is None else self.queryset.filter(self.condition)
-        return rows.order_by().values("pk").query.sql_with_params()
+        # A subset given its kept key (`_subsets`) is compiled once per process: the same key is
+        # the same SQL, and a tab under the cap is counted, so compiled, on every page view
+        # (~80 µs for the customer list's Online tab).
+        known = self.__dict__.get("kept_key")
+        compiled = _compiled_subsets.get(known) if known is not None else None
+        if compiled is None:
+            rows = self.queryset if self.condition is None else self.queryset.filter(self.condition)
+            compiled = rows.order_by().values("pk").query.sql_with_params()
+            if known is not None:
+                with _keeping:
+                    _compiled_subsets[known] = compiled
+                    while len(_compiled_subsets) > KEPT_ESTIMATES:
+                        del _compiled_subsets[next(iter(_compiled_subsets))]
+        return compiled
 
     @cached_property
     def kept_key(self) -> tuple:

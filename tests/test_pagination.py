@@ -120,6 +120,27 @@ def test_capped_counts_are_exact_for_small_tables(customers):
     assert counts == {"all": (11, False), "never": (4, False)}
 
 
+def test_a_subset_counted_again_is_not_compiled_again_and_counts_what_is_there_now(
+    customers, monkeypatch
+):
+    counts = capped_counts(Customer.objects.all(), NEVER_LOGGED_IN)
+    compiled = []
+    values = pagination.QuerySet.values
+
+    def compiling(rows, *fields):
+        compiled.append(rows)
+        return values(rows, *fields)
+
+    monkeypatch.setattr(pagination.QuerySet, "values", compiling)
+    CustomerFactory(last_login=None)
+
+    again = capped_counts(Customer.objects.all(), NEVER_LOGGED_IN)
+
+    # The whole list, whose SQL is the subsets' key; not the two subsets again.
+    assert len(compiled) == 1
+    assert (counts["never"], again["never"]) == ((4, False), (5, False))
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
 def test_capped_counts_estimate_beyond_the_cap_on_postgresql(customers):
     counts = capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
