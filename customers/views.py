@@ -34,7 +34,7 @@ from customers.forms import (
     NoteForm,
     VipForm,
 )
-from customers.models import Customer, CustomerQuerySet, Note
+from customers.models import FEW_ONLINE, Customer, CustomerQuerySet, Note
 from customers.services import (
     CustomerError,
     customer_create,
@@ -107,12 +107,6 @@ def _tab_filters() -> dict[str, Q]:
     return {"all": Q(), "vip": Q(vip=True), "online": CustomerQuerySet.online_filter()}
 
 
-def _tab_rows(counts, tab: str):
-    if tab == "online" and not counts[tab][1]:
-        return counts.rows.online_when_few()
-    return counts.rows.filter(_tab_filters()[tab])
-
-
 def _customers_for(tab: str, search: str):
     customers = Customer.objects.search(search) if search else Customer.objects.all()
     return customers.filter(_tab_filters()[tab])
@@ -125,15 +119,21 @@ def customer_list(request):
     tab, search, sort, view = (form.value(name) for name in ("tab", "q", "sort", "view"))
     # Searched once: an IP address search looks its customers up first.
     customers = _customers_for("all", search)
-    counts = tab_counts(customers, _tab_filters(), searched=bool(search))
-    rows = _tab_rows(counts, tab).as_listed()
+    # The Online tab is counted exactly further than the others: how it is read depends on it.
+    online_cap = {"online": FEW_ONLINE}
+    counts = tab_counts(customers, _tab_filters(), searched=bool(search), caps=online_cap)
+    few_online = tab == "online" and not counts[tab][1]
+    rows = counts.rows.online_when_few() if few_online else counts.rows.filter(_tab_filters()[tab])
+    rows = rows.as_listed()
     keys = CUSTOMER_SORTS[sort]
     if search and sort == "name" and counts[tab][0] <= NAME_SORTED_MATCHES:
         rows, keys = sorted_by_values(rows, keys)
     # A search of many customers by date walks the newest-first index, which carries what the
-    # search filters on; the other tabs filter on what it doesn't.
+    # search filters on; the other tabs filter on what it doesn't. The few online customers
+    # are sorted before their users are joined.
     walks_index = counts.matches is None and tab == "all" and sort in ("newest", "oldest")
-    page = keyset_page(request, rows, keys, keys_first=bool(search) and walks_index)
+    keys_first = (bool(search) and walks_index) or few_online
+    page = keyset_page(request, rows, keys, keys_first=keys_first)
     tabs = counted_tabs(CustomerListForm.TABS, counts)
     ctx = {
         "section": "customers",

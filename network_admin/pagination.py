@@ -176,13 +176,13 @@ def counts_up_to(queryset: QuerySet, subsets: dict[str, Q], *, cap: int) -> dict
     """
     database = queryset.db
     queries = _subsets(queryset, subsets)
-    kept, counts = _kept_or_counted(database, queries, cap=cap)
+    kept, counts = _kept_or_counted(database, queries, caps=dict.fromkeys(queries, cap))
     _keep(queries, {key: count for key, count in counts.items() if count > cap})
     return {key: kept[key] if key in kept else counts[key] for key in queries}
 
 
 def capped_counts(
-    queryset: QuerySet, subsets: dict[str, Q], *, cap: int = COUNT_CAP
+    queryset: QuerySet, subsets: dict[str, Q], *, cap: int = COUNT_CAP, caps: dict | None = None
 ) -> dict[str, tuple[int, bool]]:
     """How many rows of `queryset` match each of `subsets`, exact up to `cap`, beyond it the
     planner's estimate: exact counts in one round trip, plus one more for the planner's
@@ -192,9 +192,9 @@ def capped_counts(
 
     SQLite always counts exactly. On PostgreSQL an exact count of a million rows costs tens of
     milliseconds on every page view, and nobody needs to know it's 1,000,017 rather than about a
-    million.
+    million. `caps` gives some subsets a cap of their own ({key: cap}).
     """
-    return _capped(queryset.db, _subsets(queryset, subsets), cap=cap)
+    return _capped(queryset.db, _subsets(queryset, subsets), cap=cap, caps=caps)
 
 
 def capped_totals(
@@ -211,12 +211,13 @@ def capped_totals(
 
 
 def _capped(
-    database: str, queries: dict[str, "_Subset"], *, cap: int
+    database: str, queries: dict[str, "_Subset"], *, cap: int, caps: dict | None = None
 ) -> dict[str, tuple[int, bool]]:
     if connections[database].vendor != "postgresql":
         return {key: (count, False) for key, count in _count(database, queries).items()}
-    kept, counts = _kept_or_counted(database, queries, cap=cap)
-    past_cap = {key: queries[key] for key, count in counts.items() if count > cap}
+    caps = {key: (caps or {}).get(key, cap) for key in queries}
+    kept, counts = _kept_or_counted(database, queries, caps=caps)
+    past_cap = {key: queries[key] for key, count in counts.items() if count > caps[key]}
     # Never less than the count saw, now or when a later view finds it kept.
     estimates = {
         key: max(estimate, counts[key]) for key, estimate in _estimate(database, past_cap).items()
@@ -229,13 +230,14 @@ def _capped(
 
 
 def _kept_or_counted(
-    database: str, queries: dict[str, "_Subset"], *, cap: int
+    database: str, queries: dict[str, "_Subset"], *, caps: dict[str, int]
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Of `queries`, the numbers kept for those past the cap less than ESTIMATE_SECONDS ago, and
-    the others counted up to `cap` + 1 rows, in one round trip (none when all are kept)."""
+    """Of `queries`, the numbers kept for those past their cap less than ESTIMATE_SECONDS ago,
+    and the others each counted up to its cap ({key: cap}) + 1 rows, in one round trip (none
+    when all are kept)."""
     kept = _recent(queries)
     unkept = {key: query for key, query in queries.items() if key not in kept}
-    return kept, _count(database, unkept, limit=cap + 1)
+    return kept, _count(database, unkept, limits={key: caps[key] + 1 for key in unkept})
 
 
 class TabCounts(dict):
@@ -336,14 +338,20 @@ SKIP_READ_FACTOR = 3
 
 
 def tab_counts(
-    queryset: QuerySet, subsets: dict[str, Q], *, searched: bool, cap: int = COUNT_CAP
+    queryset: QuerySet,
+    subsets: dict[str, Q],
+    *,
+    searched: bool,
+    cap: int = COUNT_CAP,
+    caps: dict | None = None,
 ) -> TabCounts:
     """The counts of a list's tabs: a searched list is read once for all its tabs
     (`sampled_counts`), since each read repeats the search; an unsearched one counts each tab
-    on its own index (`capped_counts`). Returns {key: (count, is_estimate)}."""
+    on its own index (`capped_counts`, where `caps` gives some tabs a cap of their own).
+    Returns {key: (count, is_estimate)}."""
     if searched:
         return sampled_counts(queryset, subsets, cap=cap)
-    return TabCounts(capped_counts(queryset, subsets, cap=cap), queryset)
+    return TabCounts(capped_counts(queryset, subsets, cap=cap, caps=caps), queryset)
 
 
 def counted_tabs(labels: dict[str, str], counts: dict[str, tuple[int, bool]]) -> list[dict]:
@@ -434,15 +442,15 @@ def _subsets(queryset: QuerySet, subsets: dict[str, Q]) -> dict[str, _Subset]:
     }
 
 
-def _count(database: str, queries: dict[str, _Subset], *, limit: int | None = None):
+def _count(database: str, queries: dict[str, _Subset], *, limits: dict | None = None):
     if not queries:
         return {}
     parts, params = [], []
-    for subset in queries.values():
+    for key, subset in queries.items():
         sql, query_params = subset.query
         # Only SQL the ORM compiled (and an integer) is joined here; every value travels as a
         # parameter.
-        limited = sql if limit is None else f"{sql} LIMIT {int(limit)}"
+        limited = sql if limits is None else f"{sql} LIMIT {int(limits[key])}"
         parts.append(f"(SELECT COUNT(*) FROM ({limited}) AS subset)")  # noqa: S608
         params.extend(query_params)
     with connections[database].cursor() as cursor:

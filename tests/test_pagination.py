@@ -141,6 +141,13 @@ def test_a_subset_counted_again_is_not_compiled_again_and_counts_what_is_there_n
     assert (counts["never"], again["never"]) == ((4, False), (5, False))
 
 
+def test_a_subset_with_a_cap_of_its_own_is_counted_exactly_up_to_it(customers):
+    counts = capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=3, caps={"never": 4})
+    assert counts["never"] == (4, False)
+    # Past its cap of 3 on PostgreSQL, the whole list is an estimate; SQLite counts exactly.
+    assert counts["all"][1] is (connection.vendor == "postgresql")
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
 def test_capped_counts_estimate_beyond_the_cap_on_postgresql(customers):
     counts = capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)

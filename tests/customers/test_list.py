@@ -83,6 +83,25 @@ def test_the_online_tab_pages_its_customers_in_each_sort_order(admin_client, sor
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_an_online_tab_of_many_is_paged_along_the_sort_order(admin_client, planner, monkeypatch):
+    monkeypatch.setattr(customer_views, "FEW_ONLINE", 2)
+    now = timezone.now()
+    online = [
+        CustomerFactory(created_at=now - timedelta(days=days), last_seen=now) for days in (2, 1, 3)
+    ]
+    CustomerFactory(created_at=now, last_seen=None)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(URL, {"tab": "online", "per_page": "2"})
+    statements = [query["sql"] for query in queries.captured_queries]
+    rest = admin_client.get(URL, {"tab": "online", "after": response.context["page"].last_cursor})
+
+    newest_first = sorted(online, key=lambda customer: customer.created_at, reverse=True)
+    assert names_on(response) + names_on(rest) == [customer.name for customer in newest_first]
+    assert not any("ANY(ARRAY(" in statement for statement in statements)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
 def test_a_common_search_is_not_estimated_again_on_views_within_the_minute(admin_client, planner):
     planner.rows = 50_000
     CustomerFactory(user__last_name="Fischer")
