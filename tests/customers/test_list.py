@@ -82,6 +82,31 @@ def test_the_online_tab_pages_its_customers_in_each_sort_order(admin_client, sor
         assert any("= ANY(ARRAY(SELECT" in statement for statement in statements)
 
 
+@pytest.mark.parametrize("sort", ["name", "newest"])
+def test_a_search_on_the_online_tab_pages_the_online_matches(admin_client, sort):
+    now = timezone.now()
+    online = [
+        CustomerFactory(user__first_name=name, user__last_name="Fischer", last_seen=now)
+        for name in ("Carl", "Anna", "Bea")
+    ]
+    CustomerFactory(user__first_name="Alma", user__last_name="Fischer", last_seen=None)
+    CustomerFactory(user__first_name="Abe", user__last_name="Miller", last_seen=now)
+
+    params = {"q": "fischer", "tab": "online", "sort": sort, "per_page": "2"}
+    response = admin_client.get(URL, params)
+    seen = names_on(response)
+    while response.context["page"].has_next:
+        cursor = response.context["page"].last_cursor
+        response = admin_client.get(URL, params | {"after": cursor})
+        seen += names_on(response)
+
+    if sort == "name":
+        expected = sorted(online, key=lambda customer: customer.user.first_name)
+    else:
+        expected = sorted(online, key=lambda customer: customer.created_at, reverse=True)
+    assert seen == [customer.name for customer in expected]
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
 def test_an_online_tab_of_many_is_paged_along_the_sort_order(admin_client, planner, monkeypatch):
     monkeypatch.setattr(customer_views, "FEW_ONLINE", 2)
