@@ -45,6 +45,7 @@ def test_bench_times_every_page_and_prints_its_row(network):
     for page in [
         "dashboard",
         "customers: page 1",
+        "customers: Online tab (0 online)",
         "customers: common search, sorted by name",
         "customers: IP address search",
         "customer page: heavy",
@@ -52,6 +53,7 @@ def test_bench_times_every_page_and_prints_its_row(network):
         "sites: common owner search",
         "payments: rare owner search",
         "events: of the heavy customer",
+        "events: errors, last page",
     ]:
         assert f"\n{page} " in table
     # How fast the machine ran plain Python around the timings, since that moves every number.
