@@ -24,6 +24,15 @@ def names_on(response) -> list[str]:
     return [customer.name for customer in response.context["page"].rows]
 
 
+def names_from(client, first, params) -> list[str]:
+    """The names on `first` (the list's response to `params`) and on every page after it."""
+    response, seen = first, names_on(first)
+    while response.context["page"].has_next:
+        response = client.get(URL, params | {"after": response.context["page"].last_cursor})
+        seen += names_on(response)
+    return seen
+
+
 def test_tabs_show_their_customers_and_counts(admin_client):
     regular = CustomerFactory(user__first_name="Regular", user__last_name="Rita")
     vip = CustomerFactory(vip=True, user__first_name="Vip", user__last_name="Victor")
@@ -70,11 +79,7 @@ def test_the_online_tab_pages_its_customers_in_each_sort_order(admin_client, sor
         response = admin_client.get(URL, params)
     # Read now: the next request empties the connection's query log.
     statements = [query["sql"] for query in queries.captured_queries]
-    seen = names_on(response)
-    while response.context["page"].has_next:
-        cursor = response.context["page"].last_cursor
-        response = admin_client.get(URL, params | {"after": cursor})
-        seen += names_on(response)
+    seen = names_from(admin_client, response, params)
 
     assert seen == [customer.name for customer in sorted(online, key=order)]
     if connection.vendor == "postgresql":
@@ -93,12 +98,7 @@ def test_a_search_on_the_online_tab_pages_the_online_matches(admin_client, sort)
     CustomerFactory(user__first_name="Abe", user__last_name="Miller", last_seen=now)
 
     params = {"q": "fischer", "tab": "online", "sort": sort, "per_page": "2"}
-    response = admin_client.get(URL, params)
-    seen = names_on(response)
-    while response.context["page"].has_next:
-        cursor = response.context["page"].last_cursor
-        response = admin_client.get(URL, params | {"after": cursor})
-        seen += names_on(response)
+    seen = names_from(admin_client, admin_client.get(URL, params), params)
 
     if sort == "name":
         expected = sorted(online, key=lambda customer: customer.user.first_name)
@@ -430,11 +430,7 @@ def test_a_search_paged_by_the_keys_it_found_walks_each_tab_once_through(admin_c
         response = admin_client.get(URL, searched)
         counts = {item["key"]: item["count"] for item in response.context["tabs"]}
         assert (counts["all"], counts["vip"]) == (9, 3)
-        seen = names_on(response)
-        while response.context["page"].has_next:
-            cursor = response.context["page"].last_cursor
-            response = admin_client.get(URL, searched | {"after": cursor})
-            seen += names_on(response)
+        seen = names_from(admin_client, response, searched)
         assert sorted(seen) == sorted(customer.name for customer in expected)
 
 
@@ -452,12 +448,7 @@ def test_a_search_of_many_customers_pages_its_matches_in_date_order(admin_client
     if sort == "newest":
         expected.reverse()
     searched = {"q": "fischer", "sort": sort, "per_page": "2"}
-    response = admin_client.get(URL, searched)
-    seen = names_on(response)
-    while response.context["page"].has_next:
-        cursor = response.context["page"].last_cursor
-        response = admin_client.get(URL, searched | {"after": cursor})
-        seen += names_on(response)
+    seen = names_from(admin_client, admin_client.get(URL, searched), searched)
     assert seen == [customer.name for customer in expected]
     last = admin_client.get(URL, searched | {"page": "last"})
     # Pages counted from the end align with the end.
