@@ -401,28 +401,28 @@ class _Subset:
 
     def __init__(self, queryset: QuerySet, condition: Q | None = None, kept_key=None):
         self.queryset, self.condition = queryset, condition
-        if kept_key is not None:
-            self.kept_key = kept_key
+        # Given by `_subsets` before the subset's SQL is known, so the SQL can be found by it.
+        self.given_key = kept_key
 
     @cached_property
     def query(self) -> tuple[str, tuple]:
-        # A subset given its kept key (`_subsets`) is compiled once per process: the same key is
-        # the same SQL, and a tab under the cap is counted, so compiled, on every page view
-        # (~80 µs for the customer list's Online tab).
-        known = self.__dict__.get("kept_key")
-        compiled = _compiled_subsets.get(known) if known is not None else None
+        # A subset with a given key is compiled once per process: the same key is the same SQL,
+        # and a tab under the cap is counted, so compiled, on every page view (~80 µs for the
+        # customer list's Online tab).
+        given = self.given_key
+        compiled = None if given is None else _compiled_subsets.get(given)
         if compiled is None:
             rows = self.queryset if self.condition is None else self.queryset.filter(self.condition)
             compiled = rows.order_by().values("pk").query.sql_with_params()
-            if known is not None:
+            if given is not None:
                 with _keeping:
-                    _compiled_subsets[known] = compiled
-                    while len(_compiled_subsets) > KEPT_ESTIMATES:
-                        del _compiled_subsets[next(iter(_compiled_subsets))]
+                    _remember(_compiled_subsets, given, compiled)
         return compiled
 
     @cached_property
     def kept_key(self) -> tuple:
+        if self.given_key is not None:
+            return self.given_key
         sql, params = self.query
         return self.queryset.db, sql, tuple(params)
 
@@ -491,15 +491,19 @@ def _estimate(database: str, queries: dict[str, _Subset]) -> dict[str, int]:
 def _keep(queries: dict[str, _Subset], estimates: dict[str, int]):
     """Keep the estimates of queries past the cap for ESTIMATE_SECONDS."""
     expires = time.monotonic() + ESTIMATE_SECONDS
-    # Threaded workers share the dict: one at a time changes it.
     with _keeping:
         for key, estimate in estimates.items():
-            kept_key = queries[key].kept_key
-            # Re-inserted at the end: the oldest are dropped first.
-            _kept_estimates.pop(kept_key, None)
-            _kept_estimates[kept_key] = (expires, estimate)
-        while len(_kept_estimates) > KEPT_ESTIMATES:
-            del _kept_estimates[next(iter(_kept_estimates))]
+            _remember(_kept_estimates, queries[key].kept_key, (expires, estimate))
+
+
+def _remember(kept: dict, key, value) -> None:
+    """`value` under `key` in one of the per-process dicts, re-inserted at the end so that the
+    oldest are dropped first, at most KEPT_ESTIMATES of them. Threaded workers share the dicts:
+    call it holding `_keeping`, so that one at a time changes them."""
+    kept.pop(key, None)
+    kept[key] = value
+    while len(kept) > KEPT_ESTIMATES:
+        del kept[next(iter(kept))]
 
 
 def _recent(queries: dict[str, _Subset]) -> dict[str, int]:
