@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from network_admin.expressions import FoundFirst, RelatedAggregate
+from network_admin.expressions import FoundFirst, RelatedAggregate, RelatedRows
 from network_admin.references import ReferenceField, normalize_reference
 
 ONLINE_WINDOW = timedelta(minutes=3)
@@ -180,6 +180,15 @@ class CustomerQuerySet(models.QuerySet):
         hash and preferences) is two thirds of the columns, each compiled into the query,
         converted and set on every row."""
         return self.select_related("user").only(*LISTED_COLUMNS).with_membership_count()
+
+    def with_newest_logins_and_notes(self, *, logins: int, notes: int):
+        """The customers with their user, and their `logins` newest logins and `notes` newest
+        notes as lists (`newest_logins`, `newest_notes`), all in one statement: the customer
+        page's own, which would otherwise be three round trips to the database."""
+        return self.select_related("user").annotate(
+            newest_logins=RelatedRows("pk", model=LoginRecord, field="customer", limit=logins),
+            newest_notes=RelatedRows("pk", model=Note, field="customer", limit=notes),
+        )
 
     def with_membership_count(self):
         return self.annotate(

@@ -266,7 +266,8 @@ def _create_customer(request, data: dict) -> Customer:
 @staff_permission_required("customers.view_customer")
 @require_http_methods(["GET", "POST"])
 def customer_detail(request, pk):
-    customer = get_object_or_404(Customer.objects.select_related("user"), pk=pk)
+    customers = Customer.objects.with_newest_logins_and_notes(logins=LOGIN_ROWS, notes=NOTE_ROWS)
+    customer = get_object_or_404(customers, pk=pk)
     if request.method == "POST":
         require_permission(request, "customers.change_customer")
     forms = CustomerPageForms(customer, request.POST if request.method == "POST" else None)
@@ -355,8 +356,8 @@ def _detail_context(customer: Customer, forms: CustomerPageForms) -> dict:
         "payments": customer.payments.all()[:DETAIL_ROWS],
         "sites": customer.sites.all()[:DETAIL_ROWS],
         "events": Event.objects.for_customer(customer)[:DETAIL_ROWS],
-        "logins": list(customer.logins.all()[:LOGIN_ROWS]),
-        "notes": customer.notes.all()[:NOTE_ROWS],
+        "logins": customer.newest_logins,
+        "notes": customer.newest_notes,
         "note_form": NoteForm(),
     }
 

@@ -1,8 +1,15 @@
 """Query expressions written as SQL, for subqueries Django would otherwise build and compile on
 every page view that asks for them."""
 
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from operator import itemgetter
+
 from django.apps import apps
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class RelatedAggregate(models.Func):
@@ -87,3 +94,85 @@ class InlinedValue(models.Value):
         if connection.vendor != "postgresql":
             return sql, params
         return connection.ops.compose_sql(sql, params), []
+
+
+class RelatedRows(models.Func):
+    """The first `limit` rows, in its Meta.ordering, of `model` (a model or an
+    "app_label.Model" label) whose foreign key `field` points at the row whose primary key is
+    the expression: a list of that model's instances, read in the statement that reads the row.
+
+    For a page that shows a few rows of each of several tables beside one object: each list
+    read in its own statement is one more round trip to the database and one more statement
+    to build, send and plan. Here the rows travel as one JSON array, each row an array of its
+    columns and its place in the ordering (SQL does not promise an aggregate's input order).
+    """
+
+    arity = 1
+    # (aggregate of rows, array of columns) by database; the empty aggregate is NULL on both.
+    json_functions = {
+        "postgresql": ("JSON_AGG", "JSON_BUILD_ARRAY"),
+        "sqlite": ("JSON_GROUP_ARRAY", "JSON_ARRAY"),
+    }
+
+    def __init__(self, expression, *, model, field, limit: int):
+        model = apps.get_model(model) if isinstance(model, str) else model
+        super().__init__(expression, output_field=RelatedRowsField(model))
+        self.foreign_key, self.limit = field, limit
+
+    def as_sql(self, compiler, connection, **extra_context):
+        pk_sql, params = compiler.compile(self.source_expressions[0])
+        meta = self.output_field.related_model._meta
+        quote = connection.ops.quote_name
+        table = quote(meta.db_table)
+
+        def column(name: str) -> str:
+            return f"{table}.{quote(meta.get_field(name).column)}"
+
+        ordering = ", ".join(
+            column(name.lstrip("-")) + (" DESC" if name.startswith("-") else " ASC")
+            for name in meta.ordering
+        )
+        # Cells are named by position: a derived table's column names are the database's own.
+        selected = [column(field.name) for field in meta.concrete_fields]
+        selected.append(f"ROW_NUMBER() OVER (ORDER BY {ordering})")
+        cells = [f"c{number}" for number in range(len(selected))]
+        named = ", ".join(f"{sql} AS {cell}" for sql, cell in zip(selected, cells, strict=True))
+        aggregate, array = self.json_functions[connection.vendor]
+        # Only quoted names of our own models, a compiled column and an integer: no values.
+        newest = (
+            f"SELECT {named} "  # noqa: S608
+            f"FROM {table} WHERE {column(self.foreign_key)} = {pk_sql} "
+            f"ORDER BY {ordering} LIMIT {int(self.limit)}"
+        )
+        rows = f"SELECT {aggregate}({array}({', '.join(cells)})) FROM ({newest}) AS newest"  # noqa: S608
+        return f"CAST(COALESCE(({rows}), '[]') AS TEXT)", params
+
+
+class RelatedRowsField(models.Field):
+    """The output of `RelatedRows`: its JSON read back into model instances, each value as its
+    field reads it from a form (JSON has no dates), timezone-aware as read from the database."""
+
+    def __init__(self, related_model, **kwargs):
+        super().__init__(**kwargs)
+        self.related_model = related_model
+
+    def from_db_value(self, value, expression, connection):
+        fields = self.related_model._meta.concrete_fields
+        names = [field.attname for field in fields]
+        rows = sorted(json.loads(value, parse_float=Decimal), key=itemgetter(-1))
+        return [
+            self.related_model.from_db(
+                connection.alias,
+                names,
+                [_python(f, cell) for f, cell in zip(fields, row, strict=False)],
+            )
+            for row in rows
+        ]
+
+
+def _python(field, cell):
+    value = None if cell is None else field.to_python(cell)
+    if isinstance(value, datetime) and settings.USE_TZ and timezone.is_naive(value):
+        # SQLite keeps datetimes as UTC without an offset.
+        return timezone.make_aware(value, UTC)
+    return value

@@ -1,14 +1,24 @@
-"""Query expressions of network_admin.expressions that shape how PostgreSQL plans a query."""
+"""Query expressions of network_admin.expressions: what they find, and how PostgreSQL plans them."""
+
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Customer, LoginRecord
 from events.forms import EventFilterForm
 from events.models import Event
-from network_admin.expressions import FoundFirst, InlinedValue
-from tests.factories import CustomerFactory, EventFactory
+from network_admin.expressions import FoundFirst, InlinedValue, RelatedRows
+from payments.models import Payment
+from tests.factories import (
+    CustomerFactory,
+    EventFactory,
+    LoginRecordFactory,
+    NoteFactory,
+    PaymentFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +68,55 @@ def test_rows_found_first_in_an_empty_subquery_are_none():
     EventFactory()
     none = Event.objects.filter(FoundFirst("pk", Event.objects.none().values("pk")))
     assert list(none) == []
+
+
+def newest(model, limit: int, **where):
+    related = RelatedRows("pk", model=model, field="customer", limit=limit)
+    return Customer.objects.filter(**where).annotate(newest=related).get().newest
+
+
+def values(rows, *names):
+    return [tuple(getattr(row, name) for name in names) for row in rows]
+
+
+def test_related_rows_are_the_newest_as_the_orm_reads_them():
+    customer = CustomerFactory()
+    now = timezone.now()
+    for minutes, ip, country in [
+        (5, "203.0.113.9", "DE"),
+        (1, "2001:db8::1", ""),
+        (9, None, "BR"),
+        (3, "198.51.100.7", "FR"),
+    ]:
+        LoginRecordFactory(
+            customer=customer,
+            created_at=now - timedelta(minutes=minutes),
+            ip_address=ip,
+            country=country,
+        )
+    LoginRecordFactory(created_at=now)  # another customer's
+
+    rows = newest(LoginRecord, 3, pk=customer.pk)
+
+    names = ["pk", "customer_id", "created_at", "ip_address", "country", "user_agent"]
+    assert values(rows, *names) == values(customer.logins.all()[:3], *names)
+    assert [row.created_at for row in rows] == [now - timedelta(minutes=m) for m in (1, 3, 5)]
+    assert rows[0].created_at.tzinfo is not None and rows[1].country.name == "France"
+
+
+def test_related_rows_keep_exact_amounts_and_missing_references():
+    payment = PaymentFactory(lines=[Decimal("19.99")])
+    note = NoteFactory(customer=payment.customer, author=None)
+
+    [row] = newest(Payment, 5, pk=payment.customer_id)
+    [note_row] = newest("customers.Note", 5, pk=payment.customer_id)
+
+    assert payment.total == Decimal("19.99")
+    assert row.total == payment.total and isinstance(row.total, Decimal)
+    assert row.status == payment.status and row.created_at == payment.created_at
+    assert note_row.author_id is None and note_row.text == note.text
+
+
+def test_a_customer_without_related_rows_has_an_empty_list():
+    LoginRecordFactory()
+    assert newest(LoginRecord, 10, pk=CustomerFactory().pk) == []

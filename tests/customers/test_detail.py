@@ -119,6 +119,25 @@ def test_the_page_shows_only_the_newest_five_of_each(admin_client, customer):
     assert len(response.context["memberships"]) == 5
 
 
+def test_the_page_shows_the_newest_ten_logins_and_the_newest_note_first(admin_client, customer):
+    now = timezone.now()
+    for minutes in range(12):
+        LoginRecordFactory(
+            customer=customer,
+            created_at=now - timedelta(minutes=minutes),
+            ip_address=f"203.0.113.{100 + minutes}",
+        )
+    NoteFactory(customer=customer, text="First call", created_at=now - timedelta(days=1))
+    NoteFactory(customer=customer, text="Second call", created_at=now)
+
+    page = admin_client.get(url(customer)).content.decode()
+
+    shown = [minutes for minutes in range(12) if f"203.0.113.{100 + minutes}" in page]
+    assert shown == list(range(10))
+    assert page.index("203.0.113.100") < page.index("203.0.113.101")
+    assert page.index("Second call") < page.index("First call")
+
+
 def test_the_page_runs_the_same_queries_however_much_the_customer_has(
     admin_client, customer, django_assert_max_num_queries
 ):
@@ -133,9 +152,9 @@ def test_the_page_runs_the_same_queries_however_much_the_customer_has(
         NoteFactory(customer=customer)
     with django_assert_max_num_queries(len(empty)):
         admin_client.get(url(customer))
-    # The session with the admin, the customer, their spending, custom fields, memberships,
-    # payments, sites, events, logins and notes.
-    assert len(empty) <= 10
+    # The session with the admin; the customer with their newest logins and notes; their
+    # spending, custom fields, memberships, payments, sites and events.
+    assert len(empty) <= 8
 
 
 def test_save_customer_saves_everything_in_one_event(admin_client, customer):
