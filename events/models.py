@@ -179,6 +179,13 @@ class Event(models.Model):
             models.Index(fields=["object_type", "object_id"], name="event_object_idx"),
             # Events list filtered by action.
             models.Index(fields=["action", "-created_at"], name="event_action_idx"),
+            # Events list filtered by action and severity: one index walk whatever the pair,
+            # where the action's or the severity's index alone reads every event of either
+            # when the two rarely or never come together (a refund that was an error).
+            models.Index(
+                fields=["action", "severity", "-created_at", "-id"],
+                name="event_action_severity_idx",
+            ),
             # Events list filtered by actor.
             models.Index(fields=["actor", "-created_at"], name="event_actor_idx"),
             # Events list filtered by severity: warnings and errors are rare, so without this
