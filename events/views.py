@@ -29,12 +29,18 @@ def event_list(request):
     form = EventFilterForm(request.GET, user=request.user)
     direction, cursor = _page_wanted(request.GET)
     # The *_repr snapshots carry the names, so no join is needed (and the targets may be gone).
+    events = form.filter(Event.objects.with_object_exists())
     page = paginate(
-        form.filter(Event.objects.with_object_exists()),
+        events,
         NEWEST_FIRST,
         size=PER_PAGE,
         direction=direction,
         cursor=cursor,
+        # An action's page is found by its keys alone, then its links checked. Planned with
+        # those checks on every event it might read, the action's index and a walk of all
+        # events testing the action looked about as dear, and the walk was taken: 120 ms for
+        # the oldest page of the commonest action, whose oldest events are far apart.
+        keys_first=bool(form.cleaned_data.get("action")),
     )
     customer_id = form.cleaned_data.get("customer")
     ctx = {

@@ -204,6 +204,33 @@ def test_pages_walk_from_the_newest_to_the_oldest_and_back(admin_client, monkeyp
     assert 'rel="next"' in first.content.decode()
 
 
+def test_an_actions_pages_find_their_keys_first_and_walk_to_the_oldest(admin_client, monkeypatch):
+    monkeypatch.setattr("events.views.PER_PAGE", 2)
+    now = timezone.now()
+    refunds = [
+        EventFactory(action="payment.refunded", created_at=now - timedelta(minutes=n))
+        for n in range(5)
+    ]
+    EventFactory(action="customer.created", created_at=now - timedelta(minutes=2, seconds=30))
+    newest_first = [event.pk for event in refunds]
+    action = {"action": "payment.refunded"}
+
+    first = admin_client.get(URL, action)
+    second = admin_client.get(URL, {**action, "after": first.context["page"].last_cursor})
+    with CaptureQueriesContext(connection) as queries:
+        last = admin_client.get(URL, {**action, "page": "last"})
+
+    assert [ids_on(first), ids_on(second), ids_on(last)] == [
+        newest_first[:2],
+        newest_first[2:4],
+        newest_first[3:],
+    ]
+    # The page's keys in a subquery of their own, and whether each object still exists asked
+    # of the page's rows only.
+    [page_query] = [query["sql"] for query in queries if "events_event" in query["sql"]]
+    assert page_query.count('FROM "events_event"') == 2
+
+
 def test_paging_seeks_by_key_and_never_counts_or_skips_rows(admin_client, monkeypatch):
     monkeypatch.setattr("events.views.PER_PAGE", 2)
     EventFactory.create_batch(5)
