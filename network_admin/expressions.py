@@ -159,18 +159,19 @@ class RelatedRowsField(models.Field):
     def from_db_value(self, value, expression, connection):
         fields = self.related_model._meta.concrete_fields
         names = [field.attname for field in fields]
+        # Each row: its columns, then its place in the ordering.
         rows = sorted(json.loads(value, parse_float=Decimal), key=itemgetter(-1))
         return [
             self.related_model.from_db(
                 connection.alias,
                 names,
-                [_python(f, cell) for f, cell in zip(fields, row, strict=False)],
+                [_cell_value(f, cell) for f, cell in zip(fields, row[:-1], strict=True)],
             )
             for row in rows
         ]
 
 
-def _python(field, cell):
+def _cell_value(field, cell):
     value = None if cell is None else field.to_python(cell)
     if isinstance(value, datetime) and settings.USE_TZ and timezone.is_naive(value):
         # SQLite keeps datetimes as UTC without an offset.
