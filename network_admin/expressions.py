@@ -108,7 +108,7 @@ class RelatedRows(models.Func):
     """
 
     arity = 1
-    # (aggregate of rows, array of columns) by database; the empty aggregate is NULL on both.
+    # (aggregate of rows, array of columns) by database. PostgreSQL aggregates no rows to NULL.
     json_functions = {
         "postgresql": ("JSON_AGG", "JSON_BUILD_ARRAY"),
         "sqlite": ("JSON_GROUP_ARRAY", "JSON_ARRAY"),
