@@ -128,10 +128,10 @@ def customer_list(request):
     keys = CUSTOMER_SORTS[sort]
     if search and sort == "name" and counts[tab][0] <= NAME_SORTED_MATCHES:
         rows, keys = sorted_by_values(rows, keys)
-    # A search of many customers by date walks the newest-first index, which carries what the
-    # search filters on; the other tabs filter on what it doesn't. The few online customers
-    # are sorted before their users are joined.
-    walks_index = counts.matches is None and tab == "all" and sort in ("newest", "oldest")
+    # A search of many customers by date walks the newest-first index, or the VIP tab's, which
+    # carry what the search filters on; the Online tab filters on what they don't. The few
+    # online customers are sorted before their users are joined.
+    walks_index = counts.matches is None and tab in ("all", "vip") and sort in ("newest", "oldest")
     keys_first = (bool(search) and walks_index) or few_online
     page = keyset_page(request, rows, keys, keys_first=keys_first)
     tabs = counted_tabs(CustomerListForm.TABS, counts)

@@ -435,6 +435,28 @@ def test_a_search_paged_by_the_keys_it_found_walks_each_tab_once_through(admin_c
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_search_of_many_vips_finds_their_pages_keys_first_in_date_order(admin_client, planner):
+    planner.rows = 50_000
+    now = timezone.now()
+    vips = [
+        CustomerFactory(user__last_name="Fischer", vip=True, created_at=now - timedelta(days=days))
+        for days in (3, 1, 2)
+    ]
+    CustomerFactory(user__last_name="Fischer", created_at=now)
+    searched = {"q": "fischer", "tab": "vip", "per_page": "2"}
+
+    with CaptureQueriesContext(connection) as queries:
+        first = admin_client.get(URL, searched)
+    # Read now: the next request empties the connection's query log.
+    statements = [query["sql"] for query in queries.captured_queries]
+
+    newest_first = sorted(vips, key=lambda customer: customer.created_at, reverse=True)
+    assert names_from(admin_client, first, searched) == [vip.name for vip in newest_first]
+    # The page's keys are found on their own, from the VIP tab's index alone.
+    assert any('"id" IN (SELECT' in statement for statement in statements)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
 def test_a_search_of_many_customers_pages_its_matches_in_date_order(admin_client, planner, sort):
     planner.rows = 50_000
