@@ -97,20 +97,7 @@ class Site(OwnedByCustomer):
                 include=["owner_search_text", "title", "domain", "reference", "customer"],
                 name="site_newest_idx",
             ),
-            # The type tabs, newest first.
             models.Index(fields=["type", "created_at", "id"], name="site_type_idx"),
-            # A search of many sites in a tab of the rarer types (pending, templates) walks
-            # this one alone, as site_newest_idx for all sites: the type's index would read
-            # each of its sites from the table to test the search (27 ms for the 15,200
-            # pending sites among a million, none of them a common name's). The customer-owned
-            # ones, nearly all sites, are left out: there a search that matches many sites
-            # finds a page of them soon on the type's index.
-            models.Index(
-                fields=["type", "created_at", "id"],
-                include=["owner_search_text", "title", "domain", "reference", "customer"],
-                condition=~Q(type="customer_owned"),
-                name="site_fewer_types_idx",
-            ),
             # Customer page block and the list filtered by customer.
             models.Index(fields=["customer", "created_at"], name="site_customer_idx"),
             # The search box's title and domain matches use trigram indexes on PostgreSQL,

@@ -49,15 +49,14 @@ def site_list(request):
         sites = sites.search(state["q"])
     counts = tab_counts(sites, TAB_FILTERS, searched=bool(state["q"]))
     # A search that matches few sites (an exact count) sorts just them (sorted_by_values); one
-    # that matches more than the count cap walks an index that carries the searched columns:
-    # the newest sites' for all of them, site_fewer_types_idx in the pending and templates
-    # tabs (keys_first: see paginate). The customer-owned tab walks the type's index.
+    # that matches more than the count cap walks the newest sites' index, which carries the
+    # searched columns but not the type (keys_first: see paginate).
     few = bool(state["q"]) and not counts[state["tab"]][1]
     rows = counts.rows.filter(TAB_FILTERS[state["tab"]]).with_owner()
     if few:
         page = keyset_page(request, *sorted_by_values(rows, NEWEST_FIRST))
     else:
-        walks_index = bool(state["q"]) and state["tab"] != "customer_owned"
+        walks_index = bool(state["q"]) and state["tab"] == "all"
         page = keyset_page(request, rows, NEWEST_FIRST, keys_first=walks_index)
     ctx = {
         "section": "sites",
