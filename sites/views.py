@@ -30,6 +30,12 @@ TAB_FILTERS = {
     "templates": Q(type=Site.Type.SITE_TEMPLATE),
     "pending": Q(type=Site.Type.PENDING),
 }
+# Tabs of the sites a network has few of, whatever its size: those waiting to be created and
+# the templates. Walked in date order by the type's index, a search of many sites reads the
+# tab's sites one by one until a page of them matches, and a common owner's name matches none
+# (the pending sites have no owner): 27 ms for 15,200 pending sites among a million. The
+# search's matches and the tab, each found by its own index, meet in a few rows to sort: 8.7 ms.
+FEW_OF_A_KIND_TABS = {"templates", "pending"}
 VIEW_PREFERENCE = "sites.view"
 # The site page shows this many of the newest events about the site.
 SITE_EVENTS = 10
@@ -48,10 +54,11 @@ def site_list(request):
     if state["q"]:
         sites = sites.search(state["q"])
     counts = tab_counts(sites, TAB_FILTERS, searched=bool(state["q"]))
-    # A search that matches few sites (an exact count) sorts just them (sorted_by_values); one
-    # that matches more than the count cap walks the newest sites' index, which carries the
-    # searched columns but not the type (keys_first: see paginate).
-    few = bool(state["q"]) and not counts[state["tab"]][1]
+    # A search that matches few sites (an exact count), or any search in a tab of the rarer
+    # types, sorts just its matches (sorted_by_values); one that matches more than the count
+    # cap walks the newest sites' index, which carries the searched columns but not the type
+    # (keys_first: see paginate).
+    few = bool(state["q"]) and (not counts[state["tab"]][1] or state["tab"] in FEW_OF_A_KIND_TABS)
     rows = counts.rows.filter(TAB_FILTERS[state["tab"]]).with_owner()
     if few:
         page = keyset_page(request, *sorted_by_values(rows, NEWEST_FIRST))

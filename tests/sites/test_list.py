@@ -81,6 +81,29 @@ def test_a_search_past_the_count_cap_lists_its_sites_newest_first(admin_client, 
     assert '<span class="count">≈5,000</span>' in response.content.decode()
 
 
+@pytest.mark.parametrize("tab, site_type", [("pending", "pending"), ("templates", "site_template")])
+def test_a_search_past_the_count_cap_in_a_tab_of_few_sites_sorts_its_matches(
+    admin_client, planner, tab, site_type
+):
+    planner.rows = 5000
+    now = timezone.now()
+    for days, title in [(2, "Bakery two"), (1, "Bakery one"), (3, "Bakery three")]:
+        SiteFactory(
+            title=title, type=site_type, customer=None, created_at=now - timedelta(days=days)
+        )
+    SiteFactory(title="Bakery owned", created_at=now)
+    SiteFactory(title="Florist", type=site_type, customer=None, created_at=now)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(URL, {"q": "bakery", "tab": tab})
+    # Read now: the next request empties the connection's query log.
+    statements = [query["sql"] for query in queries.captured_queries]
+
+    assert titles_on(response) == ["Bakery one", "Bakery two", "Bakery three"]
+    # Sorted by the values of the matches found, not walked in the order of an index.
+    assert any('COALESCE("sites_site"."created_at"' in statement for statement in statements)
+
+
 def test_search_finds_a_site_by_its_reference_code(admin_client):
     site = SiteFactory(title="Wanted")
     SiteFactory(title="Other")
