@@ -65,3 +65,13 @@ def test_the_payment_search_filters_only_on_columns_of_the_newest_first_index(te
     searched = filtered_columns(Payment.objects.search(text))
     assert {"owner_search_text", "gateway_payment_id"} <= searched
     assert searched <= index_columns("payment_newest_idx")
+
+
+def test_a_search_in_the_vip_tab_is_what_the_vips_trigram_index_serves():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_indexdef('customer_vip_search_text_trgm'::regclass)")
+        [(definition,)] = cursor.fetchall()
+    assert definition.endswith("USING gin (search_text gin_trgm_ops) WHERE vip")
+    searched = Customer.objects.search("fischer").vip().order_by()
+    assert filtered_columns(searched) == {"search_text", "vip"}
+    assert "LIKE" in str(searched.query)
