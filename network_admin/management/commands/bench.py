@@ -186,6 +186,16 @@ class Command(BaseCommand):
                 f"{customers}?{urlencode({'q': common, 'sort': 'name'})}",
                 SEARCH_BUDGET_MS,
             ),
+            # A common name in a tab that few customers are in: walked by the tab's order, a
+            # search must pass many customers of the tab to fill a page.
+            *(
+                Page(
+                    f"customers: common search in the VIP tab{suffix}",
+                    f"{customers}?{urlencode({'q': common, 'tab': 'vip', **sort})}",
+                    SEARCH_BUDGET_MS,
+                )
+                for suffix, sort in (("", {}), (", sorted by name", {"sort": "name"}))
+            ),
             *(
                 [
                     Page(
@@ -218,6 +228,14 @@ class Command(BaseCommand):
                 Page(f"{app}: common owner search", f"{url}?q={common}", SEARCH_BUDGET_MS),
                 Page(f"{app}: rare owner search", f"{url}?q={rare}", SEARCH_BUDGET_MS),
             ]
+        # The same in the pending sites' tab, whose sites have no owner: none of them match.
+        pages.append(
+            Page(
+                "sites: common owner search in the Pending tab",
+                f"{reverse('sites:list')}?{urlencode({'q': common, 'tab': 'pending'})}",
+                SEARCH_BUDGET_MS,
+            )
+        )
         heavy_memberships = f"{reverse('memberships:list')}?customer={heavy.pk}"
         pages.append(Page("memberships: of the heavy customer", heavy_memberships))
         pages.append(
