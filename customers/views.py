@@ -103,6 +103,18 @@ VIEW_PREFERENCE = "customers.view"
 NAME_SORTED_MATCHES = 3_000
 
 
+# The tabs and sorts whose index carries what a search filters on: customer_newest_idx,
+# customer_vip_newest_idx and customer_name_search_idx. By name, a search of many is walked in
+# the All tab only (a tab's few are sorted by value: NAME_SORTED_MATCHES).
+SEARCH_WALKS = {
+    ("all", "newest"),
+    ("all", "oldest"),
+    ("vip", "newest"),
+    ("vip", "oldest"),
+    ("all", "name"),
+}
+
+
 def _tab_filters() -> dict[str, Q]:
     return {"all": Q(), "vip": Q(vip=True), "online": CustomerQuerySet.online_filter()}
 
@@ -128,10 +140,10 @@ def customer_list(request):
     keys = CUSTOMER_SORTS[sort]
     if search and sort == "name" and counts[tab][0] <= NAME_SORTED_MATCHES:
         rows, keys = sorted_by_values(rows, keys)
-    # A search of many customers by date walks the newest-first index, or the VIP tab's, which
-    # carry what the search filters on; the Online tab filters on what they don't. The few
-    # online customers are sorted before their users are joined.
-    walks_index = counts.matches is None and tab in ("all", "vip") and sort in ("newest", "oldest")
+    # A search of many customers walks the index of its tab and order, which carries what the
+    # search filters on (SEARCH_WALKS). The few online customers are sorted before their users
+    # are joined.
+    walks_index = counts.matches is None and (tab, sort) in SEARCH_WALKS
     keys_first = (bool(search) and walks_index) or few_online
     page = keyset_page(request, rows, keys, keys_first=keys_first)
     tabs = counted_tabs(CustomerListForm.TABS, counts)

@@ -274,7 +274,13 @@ class Membership(OwnedByCustomer):
                 include=["owner_search_text", "plan"],
                 name="membership_newest_idx",
             ),
-            models.Index(fields=["status", "created_at", "id"], name="membership_status_idx"),
+            # The status tabs, newest first; a search of many memberships in one walks this one
+            # alone, as membership_newest_idx for all of them.
+            models.Index(
+                fields=["status", "created_at", "id"],
+                include=["owner_search_text", "plan"],
+                name="membership_status_newest_idx",
+            ),
             # Customer page block and the list filtered by customer.
             models.Index(fields=["customer", "created_at"], name="membership_customer_idx"),
         ]

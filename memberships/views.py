@@ -124,8 +124,8 @@ def membership_list(request):
         memberships.select_related("customer__user", "plan"),
         NEWEST_FIRST,
         size=PER_PAGE,
-        # The newest-first index carries what a search filters on, not the status.
-        keys_first=many_found and tab == MembershipListForm.ALL,
+        # The newest-first index and the status tabs' carry what a search filters on.
+        keys_first=many_found,
     )
     ctx = {
         "section": "memberships",

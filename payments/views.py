@@ -46,12 +46,10 @@ def payment_list(request):
     subsets = {key: _in_tab(key) for key in PaymentListForm.TABS}
     counts = tab_counts(payments, subsets, searched=bool(search), cap=COUNT_CAP)
     rows = counts.rows.filter(_in_tab(tab)).with_customer()
-    # A search of more payments than the count cap walks the newest payments' index, which
-    # carries the searched columns but not the status (keys_first: see paginate).
+    # A search of more payments than the count cap walks the newest payments' index, or the
+    # status tabs', which carry the searched columns (keys_first: see paginate).
     many_found = bool(search) and counts["all"][1]
-    page = keyset_page(
-        request, rows, NEWEST_FIRST, size=PER_PAGE, keys_first=many_found and tab == "all"
-    )
+    page = keyset_page(request, rows, NEWEST_FIRST, size=PER_PAGE, keys_first=many_found)
     tabs = counted_tabs(PaymentListForm.TABS, counts)
     filtered = bool(search or customer_id or gateway)
     ctx = {

@@ -243,6 +243,25 @@ def test_a_search_matching_more_than_it_sorts_walks_the_names_in_the_same_order(
     assert [name.split()[0] for name in names_on(rest)] == ["Cecil", "Dora"]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_search_of_many_customers_by_name_finds_its_keys_first(admin_client, planner):
+    planner.rows = 50_000
+    for first_name in ["Cecil", "Abe", "Bea"]:
+        CustomerFactory(user__first_name=first_name, user__last_name="Fischer")
+    CustomerFactory(user__first_name="Aaron", user__last_name="Miller")
+    searched = {"sort": "name", "q": "fischer", "per_page": "2"}
+
+    with CaptureQueriesContext(connection) as queries:
+        first = admin_client.get(URL, searched)
+    # Read now: the next request empties the connection's query log.
+    statements = [query["sql"] for query in queries.captured_queries]
+
+    seen = names_from(admin_client, first, searched)
+    assert [name.split()[0] for name in seen] == ["Abe", "Bea", "Cecil"]
+    # Found on their own, from the name sort's index alone.
+    assert any('"id" IN (SELECT' in statement for statement in statements)
+
+
 def test_renaming_a_customer_moves_them_in_the_name_sort(admin_client, network_admin):
     CustomerFactory(user__first_name="Mia", user__last_name="Test")
     zed = CustomerFactory(user__first_name="Zed", user__last_name="Test")

@@ -158,6 +158,31 @@ def test_a_search_of_many_memberships_pages_the_matches_newest_first(admin_clien
     assert references_on(second) == newest_first[2:]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_search_of_many_memberships_in_a_status_tab_finds_its_keys_first(admin_client, planner):
+    planner.rows = 5000
+    grace = CustomerFactory(user__first_name="Grace", user__last_name="Hopper")
+    now = timezone.now()
+    trialing = [
+        MembershipFactory(
+            customer=grace, status=Membership.Status.TRIALING, created_at=now - timedelta(days=days)
+        )
+        for days in (3, 1, 2)
+    ]
+    MembershipFactory(customer=grace, status=Membership.Status.ACTIVE, created_at=now)
+    MembershipFactory(status=Membership.Status.TRIALING, created_at=now)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(URL, {"q": "hopper", "tab": "trialing"})
+    # Read now: the next request empties the connection's query log.
+    statements = [query["sql"] for query in queries.captured_queries]
+
+    newest_first = sorted(trialing, key=lambda membership: membership.created_at, reverse=True)
+    assert references_on(response) == [membership.reference for membership in newest_first]
+    # Found on their own, from the status tabs' index alone.
+    assert any('"id" IN (SELECT' in statement for statement in statements)
+
+
 def test_the_customer_filter_shows_only_that_customers_memberships(admin_client, customer):
     own = MembershipFactory(customer=customer)
     MembershipFactory()

@@ -288,6 +288,31 @@ def test_a_search_matching_many_customers_still_finds_their_payments(admin_clien
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
+def test_a_search_of_many_payments_in_a_status_tab_finds_its_keys_first(admin_client, planner):
+    planner.rows = 5000
+    grace = CustomerFactory(user__first_name="Grace", user__last_name="Hopper")
+    now = timezone.now()
+    failed = [
+        PaymentFactory(
+            customer=grace, status=Payment.Status.FAILED, created_at=now - timedelta(days=days)
+        )
+        for days in (3, 1, 2)
+    ]
+    PaymentFactory(customer=grace, created_at=now)
+    PaymentFactory(status=Payment.Status.FAILED, created_at=now)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(URL, {"q": "hopper", "tab": "failed"})
+    # Read now: the next request empties the connection's query log.
+    statements = [query["sql"] for query in queries.captured_queries]
+
+    newest_first = sorted(failed, key=lambda payment: payment.created_at, reverse=True)
+    assert references_on(response) == [payment.reference for payment in newest_first]
+    # Found on their own, from the status tabs' index alone.
+    assert any('"id" IN (SELECT' in statement for statement in statements)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
 def test_a_rare_owner_is_searched_once_for_the_counts_and_the_page(admin_client, planner):
     planner.rows = 1
     owner = CustomerFactory(user__last_name="Hopperton")
