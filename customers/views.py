@@ -103,14 +103,17 @@ VIEW_PREFERENCE = "customers.view"
 NAME_SORTED_MATCHES = 3_000
 
 
-# The tabs and sorts whose index carries what a search filters on: customer_newest_idx,
-# customer_vip_newest_idx and customer_name_search_idx. By name, a search of many is walked in
-# the All tab only (a tab's few are sorted by value: NAME_SORTED_MATCHES).
-SEARCH_WALKS = {
+# The tabs and sorts whose index carries what a search and the tab filter on:
+# customer_newest_idx (with when each customer was last seen), customer_vip_newest_idx and
+# customer_name_search_idx. By name, a search of many is walked in the All tab only (a tab's
+# few are sorted by value: NAME_SORTED_MATCHES).
+INDEX_WALKS = {
     ("all", "newest"),
     ("all", "oldest"),
     ("vip", "newest"),
     ("vip", "oldest"),
+    ("online", "newest"),
+    ("online", "oldest"),
     ("all", "name"),
 }
 
@@ -140,11 +143,12 @@ def customer_list(request):
     keys = CUSTOMER_SORTS[sort]
     if search and sort == "name" and counts[tab][0] <= NAME_SORTED_MATCHES:
         rows, keys = sorted_by_values(rows, keys)
-    # A search of many customers walks the index of its tab and order, which carries what the
-    # search filters on (SEARCH_WALKS). The few online customers are sorted before their users
-    # are joined.
-    walks_index = counts.matches is None and (tab, sort) in SEARCH_WALKS
-    keys_first = (bool(search) and walks_index) or few_online
+    # A search of many customers, and the Online tab when many are online, walk the index of
+    # their tab and order, which carries what they filter on (INDEX_WALKS): 2,300 online among
+    # a million were 16-19 ms of table rows to read for a page, 1 ms of the index alone. The few
+    # online customers are sorted before their users are joined.
+    walks_index = counts.matches is None and (tab, sort) in INDEX_WALKS
+    keys_first = few_online or (walks_index and (bool(search) or tab == "online"))
     page = keyset_page(request, rows, keys, keys_first=keys_first)
     tabs = counted_tabs(CustomerListForm.TABS, counts)
     ctx = {

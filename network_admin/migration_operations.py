@@ -10,7 +10,7 @@ indexes CONCURRENTLY instead (Django's operations of that name, in a migration w
 from functools import partial
 
 from django.contrib.postgres import operations as postgres
-from django.db.migrations import AddIndex, RemoveIndex, RunPython
+from django.db.migrations import AddIndex, RemoveIndex, RenameIndex, RunPython
 
 
 class _ConcurrentOnPostgreSQL:
@@ -41,12 +41,20 @@ class RemoveIndexConcurrently(_ConcurrentOnPostgreSQL, postgres.RemoveIndexConcu
 
 
 def replace_index_concurrently(model_name: str, old_name: str, index) -> list:
-    """The operations that replace the index `old_name` with `index` (under another name): the
-    new one is built beside the old, then the old dropped, so the table keeps an index
-    throughout. The migration needs `atomic = False`."""
+    """The operations that replace the index `old_name` with `index`: the new one is built
+    beside the old, then the old dropped, so the table keeps an index throughout. An `index`
+    named `old_name` is built under a name of its own and takes the old name at the end. The
+    migration needs `atomic = False`."""
+    if index.name != old_name:
+        return [
+            AddIndexConcurrently(model_name=model_name, index=index),
+            RemoveIndexConcurrently(model_name=model_name, name=old_name),
+        ]
+    built = index.clone()
+    built.name = f"{old_name}_new"
     return [
-        AddIndexConcurrently(model_name=model_name, index=index),
-        RemoveIndexConcurrently(model_name=model_name, name=old_name),
+        *replace_index_concurrently(model_name, old_name, built),
+        RenameIndex(model_name=model_name, old_name=built.name, new_name=old_name),
     ]
 
 

@@ -48,6 +48,12 @@ def test_the_customer_search_filters_only_on_columns_of_the_newest_first_indexes
     assert searched <= index_columns(index)
 
 
+def test_the_online_tab_filters_only_on_columns_of_the_newest_first_index():
+    online = filtered_columns(Customer.objects.online().order_by())
+    assert online == {"last_seen"}
+    assert online <= index_columns("customer_newest_idx")
+
+
 @pytest.mark.parametrize("index", ["membership_newest_idx", "membership_status_newest_idx"])
 def test_the_membership_search_filters_only_on_columns_of_the_newest_first_indexes(index):
     ProductFactory(name="Hopper Plan")  # a plan name that matches adds the plan column

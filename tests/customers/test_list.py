@@ -124,6 +124,8 @@ def test_an_online_tab_of_many_is_paged_along_the_sort_order(admin_client, plann
     newest_first = sorted(online, key=lambda customer: customer.created_at, reverse=True)
     assert names_on(response) + names_on(rest) == [customer.name for customer in newest_first]
     assert not any("ANY(ARRAY(" in statement for statement in statements)
+    # Walked from the newest-first index alone, which carries when each was last seen.
+    assert any('"id" IN (SELECT' in statement for statement in statements)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
