@@ -116,6 +116,9 @@ class RelatedRows(models.Func):
 
     def __init__(self, expression, *, model, field, limit: int):
         model = apps.get_model(model) if isinstance(model, str) else model
+        ordering = model._meta.ordering
+        if not ordering or not all(isinstance(name, str) for name in ordering):
+            raise ValueError(f"{model.__name__}'s first rows need a Meta.ordering of field names.")
         super().__init__(expression, output_field=RelatedRowsField(model))
         self.foreign_key, self.limit = field, limit
 

@@ -120,3 +120,8 @@ def test_related_rows_keep_exact_amounts_and_missing_references():
 def test_a_customer_without_related_rows_has_an_empty_list():
     LoginRecordFactory()
     assert newest(LoginRecord, 10, pk=CustomerFactory().pk) == []
+
+
+def test_related_rows_of_a_model_without_an_order_are_refused():
+    with pytest.raises(ValueError, match="Meta.ordering"):
+        RelatedRows("pk", model="memberships.MembershipAddon", field="membership", limit=5)
