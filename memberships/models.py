@@ -17,6 +17,9 @@ from network_admin.pagination import counts_up_to
 from network_admin.references import ReferenceField, normalize_reference
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+# What the membership search filters on (`MembershipQuerySet.search`): an index that a search
+# of many memberships walks carries them, so the walk reads the index alone.
+SEARCHED_COLUMNS = ["owner_search_text", "plan"]
 
 
 def network_currency() -> str:
@@ -271,14 +274,14 @@ class Membership(OwnedByCustomer):
             # (PostgreSQL; network_admin.pagination.paginate's keys_first).
             models.Index(
                 fields=["created_at", "id"],
-                include=["owner_search_text", "plan"],
+                include=SEARCHED_COLUMNS,
                 name="membership_newest_idx",
             ),
             # The status tabs, newest first; a search of many memberships in one walks this one
             # alone, as membership_newest_idx for all of them.
             models.Index(
                 fields=["status", "created_at", "id"],
-                include=["owner_search_text", "plan"],
+                include=SEARCHED_COLUMNS,
                 name="membership_status_newest_idx",
             ),
             # Customer page block and the list filtered by customer.
