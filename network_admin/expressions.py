@@ -12,6 +12,20 @@ from django.db import models
 from django.utils import timezone
 
 
+def _model(model):
+    """`model`, given as a model or as an "app_label.Model" label (for a model whose module
+    imports the caller's)."""
+    return apps.get_model(model) if isinstance(model, str) else model
+
+
+def _table_and_columns(connection, meta):
+    """`meta`'s quoted table, and a function from a field's name to its quoted, qualified
+    column: SQL written from our own models' names only."""
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    return table, lambda name: f"{table}.{quote(meta.get_field(name).column)}"
+
+
 class RelatedAggregate(models.Func):
     """`function` ("COUNT", "SUM", "MAX") of `column` (of every row when None) over the rows of
     `model` (a model or an "app_label.Model" label) whose foreign key `field` points at the row
@@ -35,13 +49,8 @@ class RelatedAggregate(models.Func):
 
     def as_sql(self, compiler, connection, **extra_context):
         pk_sql, params = compiler.compile(self.source_expressions[0])
-        related = self.related_model
-        meta = (apps.get_model(related) if isinstance(related, str) else related)._meta
-        table = connection.ops.quote_name(meta.db_table)
-
-        def column(name: str) -> str:
-            return f"{table}.{connection.ops.quote_name(meta.get_field(name).column)}"
-
+        meta = _model(self.related_model)._meta
+        table, column = _table_and_columns(connection, meta)
         conditions, values = [f"{column(self.foreign_key)} = {pk_sql}"], []
         for name, value in self.where.items():
             conditions.append(f"{column(name)} = %s")
@@ -115,7 +124,7 @@ class RelatedRows(models.Func):
     }
 
     def __init__(self, expression, *, model, field, limit: int):
-        model = apps.get_model(model) if isinstance(model, str) else model
+        model = _model(model)
         ordering = model._meta.ordering
         if not ordering or not all(isinstance(name, str) for name in ordering):
             raise ValueError(f"{model.__name__}'s first rows need a Meta.ordering of field names.")
@@ -125,12 +134,7 @@ class RelatedRows(models.Func):
     def as_sql(self, compiler, connection, **extra_context):
         pk_sql, params = compiler.compile(self.source_expressions[0])
         meta = self.output_field.related_model._meta
-        quote = connection.ops.quote_name
-        table = quote(meta.db_table)
-
-        def column(name: str) -> str:
-            return f"{table}.{quote(meta.get_field(name).column)}"
-
+        table, column = _table_and_columns(connection, meta)
         ordering = ", ".join(
             column(name.lstrip("-")) + (" DESC" if name.startswith("-") else " ASC")
             for name in meta.ordering
