@@ -14,6 +14,7 @@ from customers.services import customer_update
 from events.models import Event
 from events.services import Actor
 from tests.factories import CustomerFactory, LoginRecordFactory, MembershipFactory
+from tests.queries import finds_keys_first, get_with_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -75,10 +76,7 @@ def test_the_online_tab_pages_its_customers_in_each_sort_order(admin_client, sor
     CustomerFactory(user__first_name="Aaron", created_at=now, last_seen=now - timedelta(hours=1))
 
     params = {"tab": "online", "sort": sort, "per_page": "2"}
-    with CaptureQueriesContext(connection) as queries:
-        response = admin_client.get(URL, params)
-    # Read now: the next request empties the connection's query log.
-    statements = [query["sql"] for query in queries.captured_queries]
+    response, statements = get_with_statements(admin_client, URL, params)
     seen = names_from(admin_client, response, params)
 
     assert seen == [customer.name for customer in sorted(online, key=order)]
@@ -116,16 +114,16 @@ def test_an_online_tab_of_many_is_paged_along_the_sort_order(admin_client, plann
     ]
     CustomerFactory(created_at=now, last_seen=None)
 
-    with CaptureQueriesContext(connection) as queries:
-        response = admin_client.get(URL, {"tab": "online", "per_page": "2"})
-    statements = [query["sql"] for query in queries.captured_queries]
+    response, statements = get_with_statements(
+        admin_client, URL, {"tab": "online", "per_page": "2"}
+    )
     rest = admin_client.get(URL, {"tab": "online", "after": response.context["page"].last_cursor})
 
     newest_first = sorted(online, key=lambda customer: customer.created_at, reverse=True)
     assert names_on(response) + names_on(rest) == [customer.name for customer in newest_first]
     assert not any("ANY(ARRAY(" in statement for statement in statements)
     # Walked from the newest-first index alone, which carries when each was last seen.
-    assert any('"id" IN (SELECT' in statement for statement in statements)
+    assert finds_keys_first(statements)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
@@ -253,15 +251,12 @@ def test_a_search_of_many_customers_by_name_finds_its_keys_first(admin_client, p
     CustomerFactory(user__first_name="Aaron", user__last_name="Miller")
     searched = {"sort": "name", "q": "fischer", "per_page": "2"}
 
-    with CaptureQueriesContext(connection) as queries:
-        first = admin_client.get(URL, searched)
-    # Read now: the next request empties the connection's query log.
-    statements = [query["sql"] for query in queries.captured_queries]
+    first, statements = get_with_statements(admin_client, URL, searched)
 
     seen = names_from(admin_client, first, searched)
     assert [name.split()[0] for name in seen] == ["Abe", "Bea", "Cecil"]
     # Found on their own, from the name sort's index alone.
-    assert any('"id" IN (SELECT' in statement for statement in statements)
+    assert finds_keys_first(statements)
 
 
 def test_renaming_a_customer_moves_them_in_the_name_sort(admin_client, network_admin):
@@ -466,15 +461,12 @@ def test_a_search_of_many_vips_finds_their_pages_keys_first_in_date_order(admin_
     CustomerFactory(user__last_name="Fischer", created_at=now)
     searched = {"q": "fischer", "tab": "vip", "per_page": "2"}
 
-    with CaptureQueriesContext(connection) as queries:
-        first = admin_client.get(URL, searched)
-    # Read now: the next request empties the connection's query log.
-    statements = [query["sql"] for query in queries.captured_queries]
+    first, statements = get_with_statements(admin_client, URL, searched)
 
     newest_first = sorted(vips, key=lambda customer: customer.created_at, reverse=True)
     assert names_from(admin_client, first, searched) == [vip.name for vip in newest_first]
     # The page's keys are found on their own, from the VIP tab's index alone.
-    assert any('"id" IN (SELECT' in statement for statement in statements)
+    assert finds_keys_first(statements)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")

@@ -9,6 +9,7 @@ from django.utils import timezone
 from network_admin import pagination
 from sites.models import Site
 from tests.factories import CustomerFactory, MembershipFactory, SiteFactory
+from tests.queries import get_with_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -94,10 +95,7 @@ def test_a_search_past_the_count_cap_in_a_tab_of_few_sites_sorts_its_matches(
     SiteFactory(title="Bakery owned", created_at=now)
     SiteFactory(title="Florist", type=site_type, customer=None, created_at=now)
 
-    with CaptureQueriesContext(connection) as queries:
-        response = admin_client.get(URL, {"q": "bakery", "tab": tab})
-    # Read now: the next request empties the connection's query log.
-    statements = [query["sql"] for query in queries.captured_queries]
+    response, statements = get_with_statements(admin_client, URL, {"q": "bakery", "tab": tab})
 
     assert titles_on(response) == ["Bakery one", "Bakery two", "Bakery three"]
     # Sorted by the values of the matches found, not walked in the order of an index.
