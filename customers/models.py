@@ -4,20 +4,21 @@ from datetime import timedelta
 from functools import reduce
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import connections, models
+from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from network_admin.expressions import FoundFirst, RelatedAggregate, RelatedRows
+from network_admin.expressions import RelatedAggregate, RelatedRows
 from network_admin.references import ReferenceField, normalize_reference
 
 ONLINE_WINDOW = timedelta(minutes=3)
-# Up to this many online customers, the Online tab looks them up first (`online_when_few`);
-# beyond, walking the newest-first index, which carries `last_seen`, finds a page of them
-# sooner. Among a million customers (SQL of a page, looked up first / walked): 500 online
-# 2.3 / 22 ms, 1,500 online 10.3 / 9.5 ms, 2,300 online walked 2.8 ms.
+# Up to this many online customers, the Online tab finds them by `last_seen` and sorts them
+# (customers/views.py); beyond, walking the newest-first index, which carries `last_seen`,
+# finds a page of them sooner. Among a million customers (the page, found and sorted /
+# walked, on a machine ~2x slower than the fifteenth pass's): 1,500 online 16.9 / 17.3 ms,
+# 2,500 online 16.8 / 12.2 ms.
 FEW_ONLINE = 1_200
 # What the customer search filters on (`CustomerQuerySet.search`): an index that a search of
 # many customers walks carries them, so the walk reads the index alone.
@@ -210,16 +211,6 @@ class CustomerQuerySet(models.QuerySet):
 
     def online(self):
         return self.filter(self.online_filter())
-
-    def online_when_few(self):
-        """`online()` for when the online customers are known to be few (the Online tab counted
-        them exactly, at most FEW_ONLINE): found by `last_seen` first, then each by primary key.
-        Otherwise PostgreSQL may walk the list's order index testing every customer's
-        `last_seen`, planned on statistics that don't know who is online now: the Online tab
-        took 135 ms to find 25 of 500 online among a million (4 ms found first)."""
-        if connections[self.db].vendor != "postgresql":
-            return self.online()
-        return self.filter(FoundFirst("pk", self.model.objects.online().order_by().values("pk")))
 
     @staticmethod
     def online_filter() -> models.Q:

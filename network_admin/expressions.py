@@ -61,29 +61,6 @@ class RelatedAggregate(models.Func):
         return f"(SELECT {self.function}({aggregated}) {rows})", [*params, *values]
 
 
-class FoundFirst(models.Func):
-    """`FoundFirst("pk", queryset.values("pk"))`: PostgreSQL's `pk = ANY(ARRAY(subquery))`,
-    which finds the subquery's rows on their own, once, and then looks each up by `column`.
-
-    For rows known to be few whose condition has its own index, ordered by another index: as
-    `IN (subquery)` PostgreSQL may walk the order's index and test each row against the
-    subquery instead, which is right when matches are many and slow when the planner expects
-    more of them than there are. PostgreSQL only (an ARRAY).
-    """
-
-    output_field = models.BooleanField()
-
-    def __init__(self, column: str, rows):
-        super().__init__(models.F(column), models.Subquery(rows))
-
-    def as_sql(self, compiler, connection, **extra_context):
-        column, rows = self.source_expressions
-        column_sql, column_params = compiler.compile(column)
-        # A Subquery compiles with its parentheses: "(SELECT ...)".
-        rows_sql, rows_params = compiler.compile(rows)
-        return f"{column_sql} = ANY(ARRAY{rows_sql})", [*column_params, *rows_params]
-
-
 class InlinedValue(models.Value):
     """A value written into the statement's text on PostgreSQL (quoted by psycopg) rather than
     sent beside it as a parameter; a plain `Value` elsewhere. For one of a few values of a column

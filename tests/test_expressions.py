@@ -10,11 +10,10 @@ from django.utils import timezone
 from customers.models import Customer, LoginRecord
 from events.forms import EventFilterForm
 from events.models import Event
-from network_admin.expressions import FoundFirst, InlinedValue, RelatedRows
+from network_admin.expressions import InlinedValue, RelatedRows
 from payments.models import Payment
 from tests.factories import (
     CustomerFactory,
-    EventFactory,
     LoginRecordFactory,
     NoteFactory,
     PaymentFactory,
@@ -47,27 +46,6 @@ def test_the_events_severity_filter_is_planned_for_its_own_value(network_admin):
     form = EventFilterForm({"severity": "error"}, user=network_admin)
     sql, params = form.filter(Event.objects.all()).query.sql_with_params()
     assert "'error'" in sql and "error" not in params
-
-
-@postgresql_only
-def test_rows_found_first_are_the_subquerys_rows_in_the_outer_querys_order():
-    now = timezone.now()
-    online = [CustomerFactory(last_seen=now), CustomerFactory(last_seen=now)]
-    CustomerFactory(last_seen=None)
-
-    found = Customer.objects.filter(
-        FoundFirst("pk", Customer.objects.online().order_by().values("pk"))
-    ).order_by("pk")
-
-    assert list(found) == sorted(online, key=lambda customer: customer.pk)
-    assert "= ANY(ARRAY(SELECT" in str(found.query)
-
-
-@postgresql_only
-def test_rows_found_first_in_an_empty_subquery_are_none():
-    EventFactory()
-    none = Event.objects.filter(FoundFirst("pk", Event.objects.none().values("pk")))
-    assert list(none) == []
 
 
 def newest(model, limit: int, **where):
