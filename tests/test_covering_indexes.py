@@ -85,3 +85,12 @@ def test_a_search_in_the_vip_tab_is_what_the_vips_trigram_index_serves():
     searched = Customer.objects.search("fischer").vip().order_by()
     assert filtered_columns(searched) == {"search_text", "vip"}
     assert "LIKE" in str(searched.query)
+
+
+def test_the_customers_table_is_vacuumed_long_before_most_of_its_pages_changed():
+    # A walk reads the index alone on pages vacuumed since their rows last changed, and an
+    # online customer's row changes every minute (customers/migrations/0014).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'customers_customer'")
+        (options,) = cursor.fetchone()
+    assert "autovacuum_vacuum_scale_factor=0.01" in options
