@@ -185,13 +185,18 @@ class CustomerQuerySet(models.QuerySet):
         converted and set on every row."""
         return self.select_related("user").only(*LISTED_COLUMNS).with_membership_count()
 
-    def with_newest_logins_and_notes(self, *, logins: int, notes: int):
-        """The customers with their user, and their `logins` newest logins and `notes` newest
-        notes as lists (`newest_logins`, `newest_notes`), all in one statement: the customer
-        page's own, which would otherwise be three round trips to the database."""
+    def with_newest_rows(self, *, logins: int, notes: int, payments: int, sites: int):
+        """The customers with their user, and their newest logins, notes, payments and sites,
+        each as a list of up to its limit (`newest_logins`, `newest_notes`, `newest_payments`,
+        `newest_sites`), all in one statement: the customer page's own, which would otherwise be
+        five round trips to the database."""
         return self.select_related("user").annotate(
             newest_logins=RelatedRows("pk", model=LoginRecord, field="customer", limit=logins),
             newest_notes=RelatedRows("pk", model=Note, field="customer", limit=notes),
+            newest_payments=RelatedRows(
+                "pk", model="payments.Payment", field="customer", limit=payments
+            ),
+            newest_sites=RelatedRows("pk", model="sites.Site", field="customer", limit=sites),
         )
 
     def with_membership_count(self):

@@ -284,7 +284,9 @@ def _create_customer(request, data: dict) -> Customer:
 @staff_permission_required("customers.view_customer")
 @require_http_methods(["GET", "POST"])
 def customer_detail(request, pk):
-    customers = Customer.objects.with_newest_logins_and_notes(logins=LOGIN_ROWS, notes=NOTE_ROWS)
+    customers = Customer.objects.with_newest_rows(
+        logins=LOGIN_ROWS, notes=NOTE_ROWS, payments=DETAIL_ROWS, sites=DETAIL_ROWS
+    )
     customer = get_object_or_404(customers, pk=pk)
     if request.method == "POST":
         require_permission(request, "customers.change_customer")
@@ -371,8 +373,8 @@ def _detail_context(customer: Customer, forms: CustomerPageForms) -> dict:
         "total_spent": total_spent,
         "chart": chart,
         "memberships": customer.memberships.select_related("plan")[:DETAIL_ROWS],
-        "payments": customer.payments.all()[:DETAIL_ROWS],
-        "sites": customer.sites.all()[:DETAIL_ROWS],
+        "payments": customer.newest_payments,
+        "sites": customer.newest_sites,
         "events": Event.objects.for_customer(customer)[:DETAIL_ROWS],
         "logins": customer.newest_logins,
         "notes": customer.newest_notes,

@@ -119,6 +119,30 @@ def test_the_page_shows_only_the_newest_five_of_each(admin_client, customer):
     assert len(response.context["memberships"]) == 5
 
 
+def test_the_payments_and_sites_blocks_show_the_newest_five_newest_first(admin_client, customer):
+    now = timezone.now()
+    payments = [
+        PaymentFactory(customer=customer, created_at=now - timedelta(days=days))
+        for days in (3, 0, 6, 1, 5, 2, 4)
+    ]
+    for days in (5, 1, 6, 0, 3, 2, 4):
+        SiteFactory(customer=customer, title=f"Site {days}", created_at=now - timedelta(days=days))
+    PaymentFactory(created_at=now)  # someone else's
+
+    response = admin_client.get(url(customer))
+    page = response.content.decode()
+
+    newest_payments = sorted(payments, key=lambda payment: payment.created_at, reverse=True)[:5]
+    assert list(response.context["payments"]) == newest_payments
+    assert [payment.total for payment in response.context["payments"]] == [
+        payment.total for payment in newest_payments
+    ]
+    assert [site.title for site in response.context["sites"]] == [f"Site {d}" for d in range(5)]
+    assert "Site 4" in page and "Site 5" not in page
+    positions = [page.index(payment.reference) for payment in newest_payments]
+    assert positions == sorted(positions)
+
+
 def test_the_page_shows_the_newest_ten_logins_and_the_newest_note_first(admin_client, customer):
     now = timezone.now()
     for minutes in range(12):
@@ -152,9 +176,9 @@ def test_the_page_runs_the_same_queries_however_much_the_customer_has(
         NoteFactory(customer=customer)
     with django_assert_max_num_queries(len(empty)):
         admin_client.get(url(customer))
-    # The session with the admin; the customer with their newest logins and notes; their
-    # spending, custom fields, memberships, payments, sites and events.
-    assert len(empty) <= 8
+    # The session with the admin; the customer with their newest logins, notes, payments and
+    # sites; their spending, custom fields, memberships and events.
+    assert len(empty) <= 6
 
 
 def test_save_customer_saves_everything_in_one_event(admin_client, customer):
