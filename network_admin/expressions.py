@@ -117,7 +117,7 @@ class RelatedRows(models.Func):
             for name in meta.ordering
         )
         # Cells are named by position: a derived table's column names are the database's own.
-        selected = [column(field.name) for field in meta.concrete_fields]
+        selected = [_cell_sql(field, column(field.name)) for field in meta.concrete_fields]
         selected.append(f"ROW_NUMBER() OVER (ORDER BY {ordering})")
         cells = [f"c{number}" for number in range(len(selected))]
         named = ", ".join(f"{sql} AS {cell}" for sql, cell in zip(selected, cells, strict=True))
@@ -134,7 +134,8 @@ class RelatedRows(models.Func):
 
 class RelatedRowsField(models.Field):
     """The output of `RelatedRows`: its JSON read back into model instances, each value as its
-    field reads it from a form (JSON has no dates), timezone-aware as read from the database."""
+    field reads it from a form (JSON has no dates), timezone-aware as read from the database;
+    a JSON column's as the ORM reads it."""
 
     def __init__(self, related_model, **kwargs):
         super().__init__(**kwargs)
@@ -149,13 +150,26 @@ class RelatedRowsField(models.Field):
             self.related_model.from_db(
                 connection.alias,
                 names,
-                [_cell_value(f, cell) for f, cell in zip(fields, row[:-1], strict=True)],
+                [
+                    _cell_value(f, cell, connection)
+                    for f, cell in zip(fields, row[:-1], strict=True)
+                ],
             )
             for row in rows
         ]
 
 
-def _cell_value(field, cell):
+def _cell_sql(field, column_sql: str) -> str:
+    # A JSON column travels as its text (PostgreSQL would nest it in the array, SQLite quote
+    # it), to be parsed as the ORM parses it: the array's own parser reads numbers as Decimal.
+    if isinstance(field, models.JSONField):
+        return f"CAST({column_sql} AS TEXT)"
+    return column_sql
+
+
+def _cell_value(field, cell, connection):
+    if isinstance(field, models.JSONField):
+        return field.from_db_value(cell, None, connection)
     value = None if cell is None else field.to_python(cell)
     if isinstance(value, datetime) and settings.USE_TZ and timezone.is_naive(value):
         # SQLite keeps datetimes as UTC without an offset.

@@ -14,6 +14,7 @@ from network_admin.expressions import InlinedValue, RelatedRows
 from payments.models import Payment
 from tests.factories import (
     CustomerFactory,
+    EventFactory,
     LoginRecordFactory,
     NoteFactory,
     PaymentFactory,
@@ -93,6 +94,27 @@ def test_related_rows_keep_exact_amounts_and_missing_references():
     assert row.total == payment.total and isinstance(row.total, Decimal)
     assert row.status == payment.status and row.created_at == payment.created_at
     assert note_row.author_id is None and note_row.text == note.text
+
+
+def test_related_rows_read_json_as_the_orm_does():
+    customer = CustomerFactory()
+    now = timezone.now()
+    payloads = [
+        {"changes": {"status": ["active", "cancelled"]}, "rate": 20.5, "total": "19.99"},
+        {"items": [1, 2.25, None, True], "note": 'quote " and accent é'},
+        {},
+    ]
+    for minutes, payload in enumerate(payloads):
+        EventFactory(
+            customer_id=customer.pk, payload=payload, created_at=now - timedelta(minutes=minutes)
+        )
+
+    rows = newest(Event, 5, pk=customer.pk)
+
+    assert [row.payload for row in rows] == payloads
+    assert isinstance(rows[0].payload["rate"], float)
+    names = ["pk", "created_at", "action", "severity", "object_type", "object_id", "payload"]
+    assert values(rows, *names) == values(Event.objects.filter(customer_id=customer.pk), *names)
 
 
 def test_a_customer_without_related_rows_has_an_empty_list():
