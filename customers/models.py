@@ -185,11 +185,11 @@ class CustomerQuerySet(models.QuerySet):
         converted and set on every row."""
         return self.select_related("user").only(*LISTED_COLUMNS).with_membership_count()
 
-    def with_newest_rows(self, *, logins: int, notes: int, payments: int, sites: int):
-        """The customers with their user, and their newest logins, notes, payments and sites,
-        each as a list of up to its limit (`newest_logins`, `newest_notes`, `newest_payments`,
-        `newest_sites`), all in one statement: the customer page's own, which would otherwise be
-        five round trips to the database."""
+    def with_newest_rows(self, *, logins: int, notes: int, payments: int, sites: int, events: int):
+        """The customers with their user, and their newest logins, notes, payments, sites and
+        events, each as a list of up to its limit (`newest_logins`, `newest_notes`,
+        `newest_payments`, `newest_sites`, `newest_events`), all in one statement: the customer
+        page's own, which would otherwise be six round trips to the database."""
         return self.select_related("user").annotate(
             newest_logins=RelatedRows("pk", model=LoginRecord, field="customer", limit=logins),
             newest_notes=RelatedRows("pk", model=Note, field="customer", limit=notes),
@@ -197,6 +197,7 @@ class CustomerQuerySet(models.QuerySet):
                 "pk", model="payments.Payment", field="customer", limit=payments
             ),
             newest_sites=RelatedRows("pk", model="sites.Site", field="customer", limit=sites),
+            newest_events=RelatedRows("pk", model="events.Event", field="customer", limit=events),
         )
 
     def with_membership_count(self):

@@ -50,7 +50,6 @@ from customers.services import (
     verification_email_send,
 )
 from customers.services import customer_delete as customer_delete_service
-from events.models import Event
 from events.services import Actor
 from network_admin.access import require_permission, staff_permission_required
 from network_admin.client import client_ip
@@ -285,7 +284,11 @@ def _create_customer(request, data: dict) -> Customer:
 @require_http_methods(["GET", "POST"])
 def customer_detail(request, pk):
     customers = Customer.objects.with_newest_rows(
-        logins=LOGIN_ROWS, notes=NOTE_ROWS, payments=DETAIL_ROWS, sites=DETAIL_ROWS
+        logins=LOGIN_ROWS,
+        notes=NOTE_ROWS,
+        payments=DETAIL_ROWS,
+        sites=DETAIL_ROWS,
+        events=DETAIL_ROWS,
     )
     customer = get_object_or_404(customers, pk=pk)
     if request.method == "POST":
@@ -375,7 +378,7 @@ def _detail_context(customer: Customer, forms: CustomerPageForms) -> dict:
         "memberships": customer.memberships.select_related("plan")[:DETAIL_ROWS],
         "payments": customer.newest_payments,
         "sites": customer.newest_sites,
-        "events": Event.objects.for_customer(customer)[:DETAIL_ROWS],
+        "events": customer.newest_events,
         "logins": customer.newest_logins,
         "notes": customer.newest_notes,
         "note_form": NoteForm(),
