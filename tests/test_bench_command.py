@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from network_admin.management.commands import bench
 from tests.factories import (
@@ -59,6 +60,20 @@ def test_bench_times_every_page_and_prints_its_row(network):
     # How fast the machine ran plain Python around the timings, since that moves every number.
     assert re.search(r"CPU check before: 1,000,000 Python multiply-adds in \d+ ms", table)
     assert re.search(r"CPU check after: 1,000,000 Python multiply-adds in \d+ ms", table)
+
+
+def test_bench_says_how_many_customers_changed_since_their_table_was_vacuumed(network):
+    out = StringIO()
+
+    call_command(
+        "bench", "--no-export", "--requests", "1", "--warmup", "0", "--only", "dash", stdout=out
+    )
+
+    said = re.search(
+        r"Customers table: [\d,]+ rows changed since its last vacuum \(autovacuum (on|off)\)\n",
+        out.getvalue(),
+    )
+    assert (said is not None) == (connection.vendor == "postgresql")
 
 
 def test_bench_times_each_pages_slowest_query_finer_than_a_millisecond(network):

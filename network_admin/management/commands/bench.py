@@ -95,6 +95,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Database: {connection.vendor} {connection.settings_dict['NAME']}")
         self.stdout.write(f"Customers: {Customer.objects.count():,}")
+        if connection.vendor == "postgresql":
+            self.stdout.write(f"Customers table: {_changed_since_vacuum(Customer)}")
         loaders = [type(loader).__module__ for loader in engines["django"].engine.template_loaders]
         self.stdout.write(f"Template loaders: {', '.join(loaders)}")
         self.stdout.write(f"CPU check before: {_cpu_check()}")
@@ -370,6 +372,22 @@ def _interpreter_build() -> str:
         if flag in options
     ]
     return f"built with {' and '.join(used)}" if used else "built without PGO or LTO"
+
+
+def _changed_since_vacuum(model) -> str:
+    """How many of `model`'s rows changed since its table was last vacuumed (PostgreSQL's
+    statistics, which lag a second behind). An index walk reads the pages of those rows from
+    the table too, so the same page is slower on a table vacuumed long ago (docs/performance.md,
+    sixteenth pass); with autovacuum off, as on a CI machine, only a VACUUM by hand clears them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = %s::regclass",
+            [model._meta.db_table],
+        )
+        (changed,) = cursor.fetchone()
+        cursor.execute("SHOW autovacuum")
+        (autovacuum,) = cursor.fetchone()
+    return f"{changed:,} rows changed since its last vacuum (autovacuum {autovacuum})"
 
 
 def _cpu_check() -> str:
