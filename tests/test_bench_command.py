@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from customers.models import Customer
 from network_admin.management.commands import bench
 from tests.factories import (
     CustomerFactory,
@@ -60,6 +61,37 @@ def test_bench_times_every_page_and_prints_its_row(network):
     # How fast the machine ran plain Python around the timings, since that moves every number.
     assert re.search(r"CPU check before: 1,000,000 Python multiply-adds in \d+ ms", table)
     assert re.search(r"CPU check after: 1,000,000 Python multiply-adds in \d+ ms", table)
+
+
+def test_bench_sweeps_a_name_through_every_tab_and_sort_of_the_searched_lists(network):
+    out = StringIO()
+
+    call_command(
+        "bench",
+        "--no-export",
+        "--requests",
+        "1",
+        "--warmup",
+        "0",
+        "--sweep",
+        "Fischer",
+        stdout=out,
+    )
+
+    rows = re.findall(r"\n(\w+): (.+?)  +[\d.]+ +[\d.]+ +15 ", out.getvalue())
+    # Customers: 3 tabs x 4 sorts; memberships 7 tabs, payments 6, sites 4: each with the name
+    # and the ordinary customer's username, on the first and the last page.
+    assert len(rows) == (3 * 4 + 7 + 6 + 4) * 2 * 2
+    username = Customer.objects.get(user__last_name="Fischer").user.username
+    for row in [
+        ("customers", 'vip name "Fischer" last page'),
+        ("customers", f'online last_login "{username}"'),
+        ("memberships", 'on-hold "Fischer"'),
+        ("payments", f'partially-refunded "{username}" last page'),
+        ("sites", 'pending "Fischer"'),
+    ]:
+        assert row in rows
+    assert "dashboard" not in out.getvalue()
 
 
 def test_bench_says_how_many_customers_changed_since_their_table_was_vacuumed(network):

@@ -5,6 +5,7 @@ time only: URL routing, middleware, queries and template rendering, without a ne
 server in front. Run it with DEBUG off (production settings: cached templates, no query log).
 """
 
+import itertools
 import platform
 import resource
 import statistics
@@ -25,10 +26,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from customers.forms import CustomerListForm
 from customers.models import Customer, LoginRecord, User
 from events.models import Event
+from memberships.forms import MembershipListForm
 from memberships.models import Membership
+from payments.forms import PaymentListForm
 from payments.models import Payment
+from sites.forms import SiteListForm
 from sites.models import Site
 
 BENCH_USERNAME = "bench-admin"
@@ -81,6 +86,13 @@ class Command(BaseCommand):
         parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each page.")
         parser.add_argument("--no-export", action="store_true", help="Skip the CSV export.")
         parser.add_argument("--only", default="", help="Only pages whose name contains this.")
+        parser.add_argument(
+            "--sweep",
+            metavar="NAME",
+            default="",
+            help="Instead of the pages: NAME and a customer's username searched in every tab "
+            "(and sort) of the customer, membership, payment and site lists.",
+        )
 
     def handle(self, *args, **options):
         if options["requests"] < 1:
@@ -104,7 +116,8 @@ class Command(BaseCommand):
         # The export runs first, so the process's peak memory is the export's own.
         if not options["no_export"] and "export" in (options["only"] or "export"):
             export = self._export(client)
-        pages = [page for page in self._pages() if options["only"] in page.name]
+        pages = self._sweep(options["sweep"]) if options["sweep"] else self._pages()
+        pages = [page for page in pages if options["only"] in page.name]
         results = [self._time(client, page, options) for page in pages]
         self.stdout.write(f"CPU check after: {_cpu_check()}")
         self._table(results, export)
@@ -131,17 +144,23 @@ class Command(BaseCommand):
             admin.groups.add(group)
         return admin
 
-    def _pages(self) -> list[Page]:
+    def _ordinary(self) -> Customer:
         # The newest: its username ends in its many-digit number, so searching for it is rare.
         ordinary = Customer.objects.filter(vip=False).order_by("-pk").select_related("user").first()
+        if ordinary is None:
+            raise CommandError("No customers to time: run seed_demo first.")
+        return ordinary
+
+    def _pages(self) -> list[Page]:
+        ordinary = self._ordinary()
         heavy = (
             Customer.objects.filter(vip=True)
             .annotate(payment_count=Count("payments"))
             .order_by("-payment_count")
             .first()
         )
-        if ordinary is None or heavy is None:
-            raise CommandError("No customers to time: run seed_demo first.")
+        if heavy is None:
+            raise CommandError("No VIP customer to time: run seed_demo first.")
         membership = ordinary.memberships.order_by("pk").first() or Membership.objects.first()
         payment = ordinary.payments.order_by("pk").first() or Payment.objects.first()
         site = ordinary.sites.order_by("pk").first() or Site.objects.first()
@@ -263,6 +282,33 @@ class Command(BaseCommand):
                 f"{events}?action=payment.refunded&severity=error",
             )
         )
+        return pages
+
+    def _sweep(self, common: str) -> list[Page]:
+        """`common` and the ordinary customer's username searched in every tab of the customer
+        (in every sort), membership, payment and site lists, first and last page. A search of
+        many walks its tab's and order's index and tests each row it passes; in a tab few rows
+        are in, a page of matches can be far along the walk (docs/performance.md, fifteenth
+        pass)."""
+        rare = self._ordinary().user.username
+        lists = [
+            ("customers", CustomerListForm.TABS, CustomerListForm.SORTS),
+            ("memberships", MembershipListForm.TABS, [""]),
+            ("payments", PaymentListForm.TABS, [""]),
+            ("sites", SiteListForm.TABS, [""]),
+        ]
+        pages = []
+        for app, tabs, sorts in lists:
+            url = reverse(f"{app}:list")
+            for tab, sort, term, page in itertools.product(
+                tabs, sorts, (common, rare), ("", "last")
+            ):
+                shown = {"q": term, "tab": tab, "sort": sort, "page": page}
+                query = urlencode({key: value for key, value in shown.items() if value})
+                words = [f"{app}: {tab}", sort, f'"{term}"', page and "last page"]
+                pages.append(
+                    Page(" ".join(filter(None, words)), f"{url}?{query}", SEARCH_BUDGET_MS)
+                )
         return pages
 
     def _get(self, client: Client, url: str):
