@@ -182,7 +182,12 @@ def counts_up_to(queryset: QuerySet, subsets: dict[str, Q], *, cap: int) -> dict
 
 
 def capped_counts(
-    queryset: QuerySet, subsets: dict[str, Q], *, cap: int = COUNT_CAP, caps: dict | None = None
+    queryset: QuerySet,
+    subsets: dict[str, Q],
+    *,
+    cap: int = COUNT_CAP,
+    caps: dict | None = None,
+    kept_for: dict | None = None,
 ) -> dict[str, tuple[int, bool]]:
     """How many rows of `queryset` match each of `subsets`, exact up to `cap`, beyond it the
     planner's estimate: exact counts in one round trip, plus one more for the planner's
@@ -192,9 +197,10 @@ def capped_counts(
 
     SQLite always counts exactly. On PostgreSQL an exact count of a million rows costs tens of
     milliseconds on every page view, and nobody needs to know it's 1,000,017 rather than about a
-    million. `caps` gives some subsets a cap of their own ({key: cap}).
+    million. `caps` gives some subsets a cap of their own ({key: cap}), and `kept_for` lets
+    some keep their exact count a few seconds ({key: seconds}; PostgreSQL only, as the estimates).
     """
-    return _capped(queryset.db, _subsets(queryset, subsets), cap=cap, caps=caps)
+    return _capped(queryset.db, _subsets(queryset, subsets), cap=cap, caps=caps, kept_for=kept_for)
 
 
 def capped_totals(
@@ -211,12 +217,17 @@ def capped_totals(
 
 
 def _capped(
-    database: str, queries: dict[str, "_Subset"], *, cap: int, caps: dict | None = None
+    database: str,
+    queries: dict[str, "_Subset"],
+    *,
+    cap: int,
+    caps: dict | None = None,
+    kept_for: dict | None = None,
 ) -> dict[str, tuple[int, bool]]:
     if connections[database].vendor != "postgresql":
         return {key: (count, False) for key, count in _count(database, queries).items()}
     caps = {key: (caps or {}).get(key, cap) for key in queries}
-    kept, counts = _kept_or_counted(database, queries, caps=caps)
+    kept, counts = _kept_or_counted(database, queries, caps=caps, kept_for=kept_for)
     past_cap = {key: queries[key] for key, count in counts.items() if count > caps[key]}
     # Never less than the count saw, now or when a later view finds it kept.
     estimates = {
@@ -230,14 +241,25 @@ def _capped(
 
 
 def _kept_or_counted(
-    database: str, queries: dict[str, "_Subset"], *, caps: dict[str, int]
+    database: str,
+    queries: dict[str, "_Subset"],
+    *,
+    caps: dict[str, int],
+    kept_for: dict | None = None,
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Of `queries`, the numbers kept for those past their cap less than ESTIMATE_SECONDS ago,
-    and the others each counted up to its cap ({key: cap}) + 1 rows, in one round trip (none
-    when all are kept)."""
+    and the others' counts: each counted up to its cap ({key: cap}) + 1 rows, in one round trip
+    (none when all are kept), or, for those `kept_for` names ({key: seconds}), counted that
+    long ago."""
     kept = _recent(queries)
-    unkept = {key: query for key, query in queries.items() if key not in kept}
-    return kept, _count(database, unkept, limits={key: caps[key] + 1 for key in unkept})
+    kept_for = {key: seconds for key, seconds in (kept_for or {}).items() if key not in kept}
+    counted = _recent({key: queries[key] for key in kept_for}, _kept_counts)
+    unkept = {key: query for key, query in queries.items() if key not in kept | counted}
+    counts = _count(database, unkept, limits={key: caps[key] + 1 for key in unkept})
+    for key, seconds in kept_for.items():
+        if key in counts and counts[key] <= caps[key]:
+            _keep({key: queries[key]}, {key: counts[key]}, seconds=seconds, store=_kept_counts)
+    return kept, counted | counts
 
 
 class TabCounts(dict):
@@ -344,14 +366,16 @@ def tab_counts(
     searched: bool,
     cap: int = COUNT_CAP,
     caps: dict | None = None,
+    kept_for: dict | None = None,
 ) -> TabCounts:
     """The counts of a list's tabs: a searched list is read once for all its tabs
     (`sampled_counts`), since each read repeats the search; an unsearched one counts each tab
-    on its own index (`capped_counts`, where `caps` gives some tabs a cap of their own).
-    Returns {key: (count, is_estimate)}."""
+    on its own index (`capped_counts`, where `caps` gives some tabs a cap of their own and
+    `kept_for` lets some keep their count a few seconds). Returns {key: (count, is_estimate)}."""
     if searched:
         return sampled_counts(queryset, subsets, cap=cap)
-    return TabCounts(capped_counts(queryset, subsets, cap=cap, caps=caps), queryset)
+    counts = capped_counts(queryset, subsets, cap=cap, caps=caps, kept_for=kept_for)
+    return TabCounts(counts, queryset)
 
 
 def counted_tabs(labels: dict[str, str], counts: dict[str, tuple[int, bool]]) -> list[dict]:
@@ -384,15 +408,19 @@ ESTIMATE_SECONDS = 60
 # At most this many are kept, the oldest dropped first (one per list, tab and search).
 KEPT_ESTIMATES = 1_000
 _kept_estimates: dict[tuple, tuple[float, int]] = {}
+# Exact counts kept a few seconds where `capped_counts` is told to (`kept_for`), as many.
+_kept_counts: dict[tuple, tuple[float, int]] = {}
 # The SQL of subsets counted or estimated, by their kept key; as many as estimates are kept.
 _compiled_subsets: dict[tuple, tuple[str, tuple]] = {}
 _keeping = threading.Lock()
 
 
 def forget_estimates() -> None:
-    """Drop the kept estimates (tests whose data differ but whose queries are the same)."""
+    """Drop the kept estimates and counts (tests whose data differ but whose queries are the
+    same)."""
     with _keeping:
         _kept_estimates.clear()
+        _kept_counts.clear()
 
 
 class _Subset:
@@ -488,12 +516,19 @@ def _estimate(database: str, queries: dict[str, _Subset]) -> dict[str, int]:
     return {key: int(branch["Plan Rows"]) for key, branch in zip(queries, branches, strict=True)}
 
 
-def _keep(queries: dict[str, _Subset], estimates: dict[str, int]):
-    """Keep the estimates of queries past the cap for ESTIMATE_SECONDS."""
-    expires = time.monotonic() + ESTIMATE_SECONDS
+def _keep(
+    queries: dict[str, _Subset],
+    numbers: dict[str, int],
+    *,
+    seconds: float | None = None,
+    store: dict = _kept_estimates,
+):
+    """Keep the numbers of queries for `seconds`: by default, estimates of those past the cap,
+    for ESTIMATE_SECONDS."""
+    expires = time.monotonic() + (ESTIMATE_SECONDS if seconds is None else seconds)
     with _keeping:
-        for key, estimate in estimates.items():
-            _remember(_kept_estimates, queries[key].kept_key, (expires, estimate))
+        for key, number in numbers.items():
+            _remember(store, queries[key].kept_key, (expires, number))
 
 
 def _remember(kept: dict, key, value) -> None:
@@ -506,12 +541,13 @@ def _remember(kept: dict, key, value) -> None:
         del kept[next(iter(kept))]
 
 
-def _recent(queries: dict[str, _Subset]) -> dict[str, int]:
-    """The kept estimates of those of `queries` made less than ESTIMATE_SECONDS ago."""
+def _recent(queries: dict[str, _Subset], store: dict = _kept_estimates) -> dict[str, int]:
+    """The numbers `_keep` keeps in `store` of those of `queries`, where they haven't expired:
+    by default, estimates made less than ESTIMATE_SECONDS ago."""
     now = time.monotonic()
     recent = {}
     for key, subset in queries.items():
-        expires, estimate = _kept_estimates.get(subset.kept_key, (0.0, 0))
+        expires, number = store.get(subset.kept_key, (0.0, 0))
         if now < expires:
-            recent[key] = estimate
+            recent[key] = number
     return recent

@@ -31,6 +31,27 @@ def planner(monkeypatch):
     return stand_in
 
 
+class KeptNumbersClock:
+    """Stands in for the clock kept estimates and counts expire by (`pagination.time`): it
+    stays where it is until a test moves it on."""
+
+    def __init__(self):
+        self.now = 1_000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def kept_numbers_clock(monkeypatch):
+    clock = KeptNumbersClock()
+    monkeypatch.setattr(pagination, "time", clock)
+    return clock
+
+
 @pytest.fixture
 def network_admin(db):
     return UserFactory(is_staff=True, role="Network admin", first_name="Jane", last_name="Admin")

@@ -274,6 +274,51 @@ def test_a_count_past_the_cap_is_kept_as_an_estimate_for_a_while(
         capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=5)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="kept numbers need PostgreSQL")
+def test_a_count_kept_for_some_seconds_is_exact_and_counted_again_after_them(
+    customers, kept_numbers_clock, django_assert_num_queries
+):
+    kept_for = {"never": 5}
+    with django_assert_num_queries(1):
+        first = capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, kept_for=kept_for)
+    assert first == {"all": (11, False), "never": (4, False)}
+    CustomerFactory(last_login=None)
+    # Within the seconds only "all" is counted (and sees the new customer); "never" says what
+    # it counted, still exact, not an estimate.
+    kept_numbers_clock.advance(4.9)
+    with django_assert_num_queries(1) as queries:
+        again = capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, kept_for=kept_for)
+    assert again == {"all": (12, False), "never": (4, False)}
+    assert queries.captured_queries[0]["sql"].count("COUNT(*)") == 1
+    kept_numbers_clock.advance(0.2)
+    assert capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, kept_for=kept_for) == {
+        "all": (12, False),
+        "never": (5, False),
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="kept numbers need PostgreSQL")
+def test_a_count_kept_for_some_seconds_past_its_cap_is_an_estimate_kept_as_estimates_are(
+    customers, monkeypatch
+):
+    planner_expects(monkeypatch, all=30, never=20)
+    kept_for = {"never": 5}
+    first = capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, cap=3, kept_for=kept_for)
+    assert first == {"all": (30, True), "never": (20, True)}
+    assert not pagination._kept_counts
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="SQLite counts on every call")
+def test_counts_kept_for_some_seconds_are_counted_on_every_call_on_sqlite(customers):
+    def never_logged_in():
+        counts = capped_counts(Customer.objects.all(), NEVER_LOGGED_IN, kept_for={"never": 5})
+        return counts["never"]
+
+    assert never_logged_in() == (4, False)
+    CustomerFactory(last_login=None)
+    assert never_logged_in() == (5, False)
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates need PostgreSQL")
 def test_a_search_estimated_far_past_the_cap_is_not_estimated_again_for_a_while(customers, planner):
     planner.rows = 100

@@ -53,6 +53,32 @@ def test_tabs_show_their_customers_and_counts(admin_client):
     assert "Online Customers" in page and "VIP Customers" in page
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="kept counts need PostgreSQL")
+def test_the_online_count_is_kept_a_few_seconds_then_counted_again(
+    admin_client, kept_numbers_clock
+):
+    def tab_counts():
+        response = admin_client.get(URL)
+        return {tab["key"]: tab["count"] for tab in response.context["tabs"]}
+
+    # The same minute throughout: the Online tab's cutoff, and so its count's key, stay put.
+    with time_machine.travel(timezone.now(), tick=False):
+        CustomerFactory(last_seen=timezone.now())
+        assert tab_counts() == {"all": 1, "vip": 0, "online": 1}
+        CustomerFactory(last_seen=timezone.now(), vip=True)
+        kept_numbers_clock.advance(customer_views.ONLINE_COUNT_SECONDS - 0.1)
+        with CaptureQueriesContext(connection) as queries:
+            counts = tab_counts()
+        assert counts == {"all": 2, "vip": 1, "online": 1}
+        # The tabs are counted in one statement, without the Online tab's.
+        counted = [
+            query["sql"] for query in queries if query["sql"].startswith("SELECT (SELECT COUNT(*)")
+        ]
+        assert len(counted) == 1 and counted[0].count("COUNT(*)") == 2
+        kept_numbers_clock.advance(0.2)
+        assert tab_counts() == {"all": 2, "vip": 1, "online": 2}
+
+
 @pytest.mark.parametrize(
     ("sort", "order"),
     [
