@@ -254,7 +254,8 @@ def _kept_or_counted(
     kept = _recent(queries)
     kept_for = {key: seconds for key, seconds in (kept_for or {}).items() if key not in kept}
     counted = _recent({key: queries[key] for key in kept_for}, _kept_counts)
-    unkept = {key: query for key, query in queries.items() if key not in kept | counted}
+    known = kept.keys() | counted.keys()
+    unkept = {key: query for key, query in queries.items() if key not in known}
     counts = _count(database, unkept, limits={key: caps[key] + 1 for key in unkept})
     for key, seconds in kept_for.items():
         if key in counts and counts[key] <= caps[key]:
