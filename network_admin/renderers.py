@@ -2,8 +2,32 @@
 
 from django.forms.renderers import Jinja2
 
+# Django's widget templates that only include its input.html (which includes attrs.html).
+INPUT_WIDGETS = [
+    "checkbox",
+    "color",
+    "date",
+    "datetime",
+    "email",
+    "file",
+    "hidden",
+    "number",
+    "password",
+    "search",
+    "tel",
+    "text",
+    "time",
+    "url",
+]
+
 # Django's form templates that have a faster twin here, with the same markup.
-FASTER_TEMPLATES = {"django/forms/widgets/select.html": "network_admin/widgets/select.html"}
+FASTER_TEMPLATES = {
+    "django/forms/widgets/select.html": "network_admin/widgets/select.html",
+    **{
+        f"django/forms/widgets/{name}.html": "network_admin/widgets/input.html"
+        for name in INPUT_WIDGETS
+    },
+}
 
 
 class FormRenderer(Jinja2):

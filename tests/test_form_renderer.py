@@ -33,6 +33,48 @@ def test_selects_are_written_as_djangos_own(name, data):
     assert ours.as_widget().count("<option") == djangos.as_widget().count("<option") > 2
 
 
-def test_the_faster_select_is_the_one_in_use():
-    template = FormRenderer().get_template("django/forms/widgets/select.html")
-    assert template.origin.name.endswith("network_admin/widgets/select.html")
+class Inputs(forms.Form):
+    text = forms.CharField(max_length=20, help_text="Help & <more>")
+    number = forms.DecimalField(min_value=0, decimal_places=2)
+    checkbox = forms.BooleanField(required=False)
+    email = forms.EmailField(disabled=True)
+    url = forms.URLField(required=False)
+    password = forms.CharField(widget=forms.PasswordInput(render_value=True))
+    hidden = forms.CharField(widget=forms.HiddenInput)
+    when = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"step": "1", "data-x": '"q"'}))
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"autofocus": True, "spellcheck": False}))
+    search = forms.CharField(widget=forms.TextInput(attrs={"type": "search"}), required=False)
+    file = forms.FileField(widget=forms.FileInput, required=False)
+
+
+@pytest.mark.parametrize("name", list(Inputs.base_fields))
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"text": 'a "b" <c> & d', "number": "-1", "checkbox": "on", "password": "p<w>"},
+        {"text": "x" * 30, "when": "not a date", "hidden": "<h>", "time": "12:30"},
+    ],
+)
+def test_inputs_are_written_as_djangos_own(name, data):
+    initial = {"email": "a&b@example.com", "number": "1.50"}
+    ours = Inputs(data, initial=initial, renderer=FormRenderer())[name]
+    djangos = Inputs(data, initial=initial, renderer=DjangosRenderer())[name]
+    assert str(ours) == str(djangos)
+    assert str(ours).startswith("<input")
+
+
+@pytest.mark.parametrize(
+    ("djangos", "ours"),
+    [
+        ("select", "network_admin/widgets/select.html"),
+        ("text", "network_admin/widgets/input.html"),
+        ("number", "network_admin/widgets/input.html"),
+        ("checkbox", "network_admin/widgets/input.html"),
+        ("datetime", "network_admin/widgets/input.html"),
+    ],
+)
+def test_the_faster_templates_are_the_ones_in_use(djangos, ours):
+    template = FormRenderer().get_template(f"django/forms/widgets/{djangos}.html")
+    assert template.origin.name.endswith(ours)
