@@ -14,6 +14,7 @@ from customers.models import Customer, OwnedByCustomer
 from events.models import Event
 from network_admin.expressions import RelatedAggregate
 from network_admin.pagination import counts_up_to
+from network_admin.prepared import Param, prepared
 from network_admin.references import ReferenceField, normalize_reference
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
@@ -43,54 +44,6 @@ class ProductQuerySet(models.QuerySet):
 
     def active(self):
         return self.filter(active=True)
-
-    def for_membership(self, membership: "Membership") -> "MembershipProducts":
-        """The products the membership page shows and offers for `membership`, in one query."""
-        plan_type = Product.Type.PLAN
-
-        def of_its_line(column: str):
-            # A product is on at most one line of a membership (addon_once_per_plan), so the
-            # MAX of that line's column is its value (NULL without a line).
-            return RelatedAggregate(
-                "pk",
-                model=MembershipAddon,
-                field="product",
-                function="MAX",
-                column=column,
-                where={"membership": membership.pk},
-                output_field=models.BigIntegerField(),
-            )
-
-        products = (
-            self.annotate(line_id=of_its_line("id"), line_quantity=of_its_line("quantity"))
-            # A deactivated product can't be chosen any more, but the membership keeps its
-            # plan and can re-count its add-ons.
-            .filter(
-                Q(active=True)
-                | Q(type=plan_type, pk=membership.plan_id)
-                | (~Q(type=plan_type) & Q(line_id__isnull=False))
-            )
-            # The order the add-on lines are listed in; the pickers are sorted from it.
-            .order_by("name", "line_id", "pk")
-        )
-        return MembershipProducts(
-            plans=[product for product in products if product.type == plan_type],
-            # Packages before services, as in the catalogue (the sort keeps the names' order).
-            addons=sorted(
-                (product for product in products if product.type != plan_type),
-                key=attrgetter("type"),
-            ),
-            lines=[
-                MembershipAddon(
-                    pk=product.line_id,
-                    membership=membership,
-                    product=product,
-                    quantity=product.line_quantity,
-                )
-                for product in products
-                if product.line_id is not None
-            ],
-        )
 
 
 class Product(models.Model):
@@ -298,6 +251,30 @@ class Membership(OwnedByCustomer):
     def addon_quantities(self) -> dict[Product, int]:
         return {line.product: line.quantity for line in self.addon_lines.select_related("product")}
 
+    def offered_products(self) -> "MembershipProducts":
+        """The products the membership page shows and offers for this membership, in one
+        query."""
+        plan_type = Product.Type.PLAN
+        products = list(_membership_products(membership=self.pk, plan=self.plan_id))
+        return MembershipProducts(
+            plans=[product for product in products if product.type == plan_type],
+            # Packages before services, as in the catalogue (the sort keeps the names' order).
+            addons=sorted(
+                (product for product in products if product.type != plan_type),
+                key=attrgetter("type"),
+            ),
+            lines=[
+                MembershipAddon(
+                    pk=product.line_id,
+                    membership=self,
+                    product=product,
+                    quantity=product.line_quantity,
+                )
+                for product in products
+                if product.line_id is not None
+            ],
+        )
+
     def payment_summary(self, newest: int) -> "PaymentSummary":
         """The newest `newest` payments, how many there are, and the money kept per currency
         from all of them after refunds (as `net_totals` counts it), in one query.
@@ -309,20 +286,9 @@ class Membership(OwnedByCustomer):
         to one ranking window: the ORM compiles each window of a filtered query three times.)
         """
         # Imported here: the payments app's models import this module.
-        from payments.models import CENT, kept_sum
+        from payments.models import CENT
 
-        newest_first = [F("created_at").desc(), F("id").desc()]
-        rows = list(
-            self.payments.annotate(
-                currency_kept=Window(kept_sum(), partition_by=F("currency")),
-                payments_in_all=Window(Count("pk")),
-                rank_in_currency=Window(
-                    RowNumber(), partition_by=F("currency"), order_by=newest_first
-                ),
-            )
-            .filter(rank_in_currency__lte=newest)
-            .order_by(*newest_first)
-        )
+        rows = list(_payment_summary(membership=self.pk, newest=newest))
         # A currency with no payment that took money has no total (SUM of nothing is NULL).
         # SQLite's SUM drops the trailing zeros of money; quantizing puts the cents back.
         totals = {row.currency: row.currency_kept for row in rows if row.currency_kept is not None}
@@ -335,12 +301,101 @@ class Membership(OwnedByCustomer):
     def newest_sites(self, count: int) -> tuple[list, int]:
         """The newest `count` sites and how many there are in all, in one query: the window
         counts every site before the slice keeps `count` of them."""
-        sites = list(self.sites.annotate(sites_in_all=Window(Count("pk")))[:count])
+        sites = list(_newest_sites(count, membership=self.pk))
         return sites, sites[0].sites_in_all if sites else 0
 
-    def audit_events(self):
-        """The events about this membership, newest first."""
-        return Event.objects.filter(object_type=self._meta.model_name, object_id=self.pk)
+    def audit_events(self, count: int) -> models.QuerySet:
+        """The newest `count` events about this membership, newest first."""
+        return _audit_events(count, membership=self.pk)
+
+
+@prepared
+def _membership_products():
+    """Membership.offered_products's statement: each product with the line (`line_id`,
+    `line_quantity`) it has on the membership whose primary key is `membership`, if any."""
+    membership = Param("membership", models.BigIntegerField())
+    plan_type = Product.Type.PLAN
+
+    def of_its_line(column: str):
+        # A product is on at most one line of a membership (addon_once_per_plan), so the
+        # MAX of that line's column is its value (NULL without a line).
+        return RelatedAggregate(
+            "pk",
+            model=MembershipAddon,
+            field="product",
+            function="MAX",
+            column=column,
+            where={"membership": membership},
+            output_field=models.BigIntegerField(),
+        )
+
+    return (
+        Product.objects.annotate(line_id=of_its_line("id"), line_quantity=of_its_line("quantity"))
+        # A deactivated product can't be chosen any more, but the membership keeps its plan
+        # and can re-count its add-ons.
+        .filter(
+            Q(active=True)
+            | Q(type=plan_type, pk=Param("plan", models.BigIntegerField()))
+            | (~Q(type=plan_type) & Q(line_id__isnull=False))
+        )
+        # The order the add-on lines are listed in; the pickers are sorted from it.
+        .order_by("name", "line_id", "pk")
+    )
+
+
+@prepared
+def membership_page():
+    """The membership whose primary key is `pk`, with its customer, their user and its plan, as
+    the membership's pages show it."""
+    return Membership.objects.select_related("customer__user", "plan").filter(
+        pk=Param("pk", models.BigIntegerField())
+    )
+
+
+@prepared
+def newest_memberships_of_customer(count: int):
+    """The newest `count` memberships of the customer whose primary key is `customer`, with
+    their plans (the customer page's Memberships block)."""
+    customer = Param("customer", models.BigIntegerField())
+    return Membership.objects.filter(customer=customer).select_related("plan")[:count]
+
+
+@prepared
+def _audit_events(count: int):
+    """Membership.audit_events's statement."""
+    membership = Param("membership", models.BigIntegerField())
+    return Event.objects.filter(object_type=Membership._meta.model_name, object_id=membership)[
+        :count
+    ]
+
+
+@prepared
+def _payment_summary():
+    """Membership.payment_summary's statement."""
+    from payments.models import Payment, kept_sum
+
+    newest_first = [F("created_at").desc(), F("id").desc()]
+    return (
+        Payment.objects.filter(membership=Param("membership", models.BigIntegerField()))
+        .annotate(
+            currency_kept=Window(kept_sum(), partition_by=F("currency")),
+            payments_in_all=Window(Count("pk")),
+            rank_in_currency=Window(RowNumber(), partition_by=F("currency"), order_by=newest_first),
+        )
+        .filter(rank_in_currency__lte=Param("newest", models.IntegerField()))
+        .order_by(*newest_first)
+    )
+
+
+@prepared
+def _newest_sites(count: int):
+    """Membership.newest_sites's statement."""
+    from sites.models import Site
+
+    membership = Param("membership", models.BigIntegerField())
+    return Site.objects.filter(membership=membership).annotate(sites_in_all=Window(Count("pk")))[
+        :count
+    ]
 
 
 class MembershipAddon(models.Model):

@@ -24,7 +24,7 @@ from memberships.forms import (
     ProductListForm,
     TransferForm,
 )
-from memberships.models import Membership, MembershipProducts, Product
+from memberships.models import Membership, MembershipProducts, Product, membership_page
 from network_admin.access import require_permission, staff_permission_required
 from network_admin.pagination import (
     COUNT_CAP,
@@ -72,7 +72,7 @@ def _customer_from_query(request) -> Customer | None:
 
 
 def _membership_or_404(pk) -> Membership:
-    return get_object_or_404(Membership.objects.select_related("customer__user", "plan"), pk=pk)
+    return membership_page.one_or_404(pk=pk)
 
 
 # Memberships
@@ -179,7 +179,7 @@ def _render_detail(
     """The membership page; `bound_forms` are the ones just posted, shown with their errors,
     and `products` what they offered (loaded here when not given)."""
     if products is None:
-        products = Product.objects.for_membership(membership)
+        products = membership.offered_products()
     can_change = request.user.has_perm("memberships.change_membership")
     form = bound_forms.get("form") or MembershipForm(instance=membership)
     if not can_change:
@@ -201,7 +201,7 @@ def _render_detail(
         "payment_count": payments.count,
         "sites": sites,
         "site_count": site_count,
-        "events": membership.audit_events()[:BLOCK_ROWS],
+        "events": membership.audit_events(BLOCK_ROWS),
     }
     return render(request, "memberships/membership_detail.html", ctx)
 
@@ -257,7 +257,7 @@ def membership_make_lifetime(request, pk):
 @require_POST
 def membership_change_plan(request, pk):
     membership = _membership_or_404(pk)
-    products = Product.objects.for_membership(membership)
+    products = membership.offered_products()
     form = PlanChangeForm(request.POST, membership=membership, products=products)
     if form.is_valid():
         plan = form.cleaned_data["plan"]
@@ -297,7 +297,7 @@ def _set_addons(request, membership: Membership, addons: dict) -> ValidationErro
 def membership_addon_set(request, pk):
     """Add a package or service, or change how many of it the membership has."""
     membership = _membership_or_404(pk)
-    products = Product.objects.for_membership(membership)
+    products = membership.offered_products()
     form = AddonForm(request.POST, products=products)
     if form.is_valid():
         addons = membership.addon_quantities()

@@ -53,8 +53,15 @@ class RelatedAggregate(models.Func):
         table, column = _table_and_columns(connection, meta)
         conditions, values = [f"{column(self.foreign_key)} = {pk_sql}"], []
         for name, value in self.where.items():
-            conditions.append(f"{column(name)} = %s")
-            values.append(meta.get_field(name).get_db_prep_value(value, connection))
+            if hasattr(value, "as_sql"):  # an expression, such as a prepared statement's Param
+                value_sql, value_params = compiler.compile(value)
+            else:
+                value_sql, value_params = (
+                    "%s",
+                    [meta.get_field(name).get_db_prep_value(value, connection)],
+                )
+            conditions.append(f"{column(name)} = {value_sql}")
+            values.extend(value_params)
         aggregated = column(self.aggregated_column) if self.aggregated_column else "*"
         # Only quoted names of our own models and a compiled column: values are parameters.
         rows = f"FROM {table} WHERE {' AND '.join(conditions)}"  # noqa: S608
