@@ -5,10 +5,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import BigIntegerField, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from network_admin.prepared import Param, prepared
 from payments.models import CENT, Payment, kept_sum
 
 MONTHS = 12
@@ -52,13 +53,7 @@ def customer_spending(
     """What `customer` spent per currency after refunds, and the chart of the last 12 months'
     paid amounts in their main currency: both from one query, grouped by month and currency."""
     months = _month_starts(today or timezone.localdate())
-    rows = (
-        Payment.objects.filter(customer=customer, status__in=PAID)
-        .annotate(month=TruncMonth("created_at"))
-        .order_by()
-        .values_list("month", "currency")
-        .annotate(paid=Sum("total"), kept=kept_sum())
-    )
+    rows = _paid_by_month(timezone.get_current_timezone(), customer=customer.pk)
     spent: dict[str, Decimal] = {}
     by_currency: dict[str, dict[date, Decimal]] = {}
     for month, currency, paid, kept in rows:
@@ -69,6 +64,18 @@ def customer_spending(
     # SQLite's SUM drops the trailing zeros of money; put the cents back.
     total_spent = {currency: spent[currency].quantize(CENT) for currency in sorted(spent)}
     return total_spent, _chart(months, by_currency)
+
+
+@prepared
+def _paid_by_month(time_zone):
+    """customer_spending's statement: the months begin in `time_zone`."""
+    return (
+        Payment.objects.filter(customer=Param("customer", BigIntegerField()), status__in=PAID)
+        .annotate(month=TruncMonth("created_at", tzinfo=time_zone))
+        .order_by()
+        .values_list("month", "currency")
+        .annotate(paid=Sum("total"), kept=kept_sum())
+    )
 
 
 def _chart(months: list[date], by_currency: dict[str, dict[date, Decimal]]) -> SpendingChart:

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import BigIntegerField, Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -51,6 +51,7 @@ from customers.services import (
 )
 from customers.services import customer_delete as customer_delete_service
 from events.services import Actor
+from memberships.models import newest_memberships_of_customer
 from network_admin.access import require_permission, staff_permission_required
 from network_admin.client import client_ip
 from network_admin.pagination import (
@@ -60,6 +61,7 @@ from network_admin.pagination import (
     tab_counts,
 )
 from network_admin.preferences import keyset_page, remember_view, remembered_view, safe_next
+from network_admin.prepared import Param, prepared
 from network_admin.services import login_failed
 from network_admin.views import set_language_cookie
 
@@ -293,14 +295,7 @@ def _create_customer(request, data: dict) -> Customer:
 @staff_permission_required("customers.view_customer")
 @require_http_methods(["GET", "POST"])
 def customer_detail(request, pk):
-    customers = Customer.objects.with_newest_rows(
-        logins=LOGIN_ROWS,
-        notes=NOTE_ROWS,
-        payments=DETAIL_ROWS,
-        sites=DETAIL_ROWS,
-        events=DETAIL_ROWS,
-    )
-    customer = get_object_or_404(customers, pk=pk)
+    customer = _customer_page.one_or_404(pk=pk)
     if request.method == "POST":
         require_permission(request, "customers.change_customer")
     forms = CustomerPageForms(customer, request.POST if request.method == "POST" else None)
@@ -377,6 +372,18 @@ LOGIN_ROWS = 10
 NOTE_ROWS = 20
 
 
+@prepared
+def _customer_page():
+    """The customer whose primary key is `pk`, with what the customer page shows of them."""
+    return Customer.objects.with_newest_rows(
+        logins=LOGIN_ROWS,
+        notes=NOTE_ROWS,
+        payments=DETAIL_ROWS,
+        sites=DETAIL_ROWS,
+        events=DETAIL_ROWS,
+    ).filter(pk=Param("pk", BigIntegerField()))
+
+
 def _detail_context(customer: Customer, forms: CustomerPageForms) -> dict:
     total_spent, chart = customer_spending(customer)
     return {
@@ -385,7 +392,7 @@ def _detail_context(customer: Customer, forms: CustomerPageForms) -> dict:
         "forms": forms,
         "total_spent": total_spent,
         "chart": chart,
-        "memberships": customer.memberships.select_related("plan")[:DETAIL_ROWS],
+        "memberships": newest_memberships_of_customer(DETAIL_ROWS, customer=customer.pk),
         "payments": customer.newest_payments,
         "sites": customer.newest_sites,
         "events": customer.newest_events,
