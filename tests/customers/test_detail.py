@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.charts import customer_spending
 from customers.models import Customer, CustomField, Note
 from events.models import Event
 from memberships.models import Membership
@@ -361,3 +362,19 @@ def test_country_select_shows_each_customers_own_country(admin_client):
     assert '<option value="FR" selected>' in admin_client.get(url(france)).text
     page = admin_client.get(url(peru)).text
     assert '<option value="PE" selected>' in page and '<option value="FR">' in page
+
+
+def test_the_charts_months_begin_in_the_admins_time_zone(customer):
+    payment = PaymentFactory(customer=customer, lines=[Decimal("40.00")])
+    created = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
+    Payment.objects.filter(pk=payment.pk).update(created_at=created)
+
+    def paid_by_month(time_zone):
+        with timezone.override(time_zone):
+            _spent, chart = customer_spending(customer, today=date(2026, 4, 15))
+        return {bar.month.month: bar.amount for bar in chart.bars if bar.amount}
+
+    # One statement per time zone, each kept: the same zones asked again answer the same.
+    for _ in range(2):
+        assert paid_by_month("UTC") == {3: Decimal("40.00")}
+        assert paid_by_month("Asia/Tokyo") == {4: Decimal("40.00")}
