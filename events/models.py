@@ -13,6 +13,7 @@ from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from network_admin.links import object_url
+from network_admin.prepared import Param, prepared
 
 # What each action says, as one sentence. Placeholders: %(actor)s, %(object)s, %(action)s,
 # %(fields)s (the changed fields, by label), %(amount)s and %(total)s (with the payload's
@@ -303,3 +304,11 @@ def _shown(value) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{key}: {_shown(item)}" for key, item in value.items())
     return str(value)
+
+
+@prepared
+def newest_events_about(object_type: str, count: int):
+    """The newest `count` events about the `object_type` ("membership", "payment") whose primary
+    key is `object_id`, newest first (event_object_idx finds them)."""
+    object_id = Param("object_id", models.BigIntegerField())
+    return Event.objects.filter(object_type=object_type, object_id=object_id)[:count]

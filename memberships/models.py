@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, OwnedByCustomer
-from events.models import Event
+from events.models import newest_events_about
 from network_admin.expressions import RelatedAggregate
 from network_admin.pagination import counts_up_to
 from network_admin.prepared import Param, prepared
@@ -306,7 +306,7 @@ class Membership(OwnedByCustomer):
 
     def audit_events(self, count: int) -> models.QuerySet:
         """The newest `count` events about this membership, newest first."""
-        return _audit_events(count, membership=self.pk)
+        return newest_events_about(self._meta.model_name, count, object_id=self.pk)
 
 
 @prepared
@@ -358,15 +358,6 @@ def newest_memberships_of_customer(count: int):
     their plans (the customer page's Memberships block)."""
     customer = Param("customer", models.BigIntegerField())
     return Membership.objects.filter(customer=customer).select_related("plan")[:count]
-
-
-@prepared
-def _audit_events(count: int):
-    """Membership.audit_events's statement."""
-    membership = Param("membership", models.BigIntegerField())
-    return Event.objects.filter(object_type=Membership._meta.model_name, object_id=membership)[
-        :count
-    ]
 
 
 @prepared

@@ -10,10 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from customers.models import Customer, OwnedByCustomer, owner_matches
-from events.models import Event
+from events.models import newest_events_about
 from memberships.models import MONEY, Membership, Product, network_currency
 from network_admin.expressions import RelatedAggregate
 from network_admin.numbers import CENT
+from network_admin.prepared import Param, prepared
 from network_admin.references import ReferenceField, normalize_reference
 
 ZERO = Decimal("0.00")
@@ -270,9 +271,9 @@ class Payment(OwnedByCustomer):
     def refundable(self) -> Decimal:
         return self.total - self.refunded_total()
 
-    def events(self):
-        """This payment's audit trail, newest first (event_object_idx finds it)."""
-        return Event.objects.filter(object_type=self._meta.model_name, object_id=self.pk)
+    def events(self, count: int) -> models.QuerySet:
+        """The newest `count` events of this payment's audit trail, newest first."""
+        return newest_events_about(self._meta.model_name, count, object_id=self.pk)
 
 
 class LineItem(models.Model):
@@ -374,3 +375,14 @@ class InvoiceCounter(models.Model):
 
     def __str__(self):
         return str(self.last_number)
+
+
+@prepared
+def payment_page():
+    """The payment whose primary key is `pk`, with its customer, their user and its membership,
+    as the payment's pages show it."""
+    return (
+        Payment.objects.with_customer()
+        .select_related("membership")
+        .filter(pk=Param("pk", models.BigIntegerField()))
+    )

@@ -20,7 +20,7 @@ from network_admin.preferences import ROWS_PER_PAGE as PER_PAGE
 from network_admin.preferences import keyset_page
 from payments import services
 from payments.forms import LineItemForm, PaymentForm, PaymentListForm, RefundForm
-from payments.models import ZERO, Payment, Refund, currency_decimals
+from payments.models import ZERO, Payment, Refund, currency_decimals, payment_page
 
 NEWEST_FIRST = [SortKey("created_at", descending=True), SortKey("id", descending=True)]
 PAGE_EVENTS = 10
@@ -76,7 +76,7 @@ def payment_list(request):
 
 
 def _payment_or_404(pk: int) -> Payment:
-    return get_object_or_404(Payment.objects.with_customer().select_related("membership"), pk=pk)
+    return payment_page.one_or_404(pk=pk)
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -107,7 +107,7 @@ def _render_page(request, payment: Payment, *, editing=None, **forms):
         "refunded": refunded,
         "refundable": refundable,
         "can_refund": services.refund_refusal(payment) is None and refundable > 0,
-        "events": payment.events()[:PAGE_EVENTS],
+        "events": payment.events(PAGE_EVENTS),
         "delete_refusal": services.payment_delete_refusal(payment),
         "editing": editing,
         "payment_form": PaymentForm(payment=payment),
