@@ -174,3 +174,23 @@ def test_the_addon_select_offers_active_addons_and_the_ones_the_membership_has(
     assert addons[1:] == ["Backup", "Legacy", "SEO"]
     assert plans[1:] == ["Gold"]
     assert [line.product.name for line in response.context["addon_lines"]] == ["Legacy"]
+
+
+def test_each_membership_page_lists_its_own_add_ons_and_offers_its_own_plan(
+    admin_client, gold_membership, catalog
+):
+    retired = ProductFactory(name="Retired", active=False)
+    other = MembershipFactory(plan=retired)
+    MembershipAddonFactory(membership=gold_membership, product=catalog.backup, quantity=2)
+    MembershipAddonFactory(membership=other, product=catalog.seo, quantity=5)
+
+    # The same statement for both pages, each with its own membership and plan.
+    for _ in range(2):
+        gold = admin_client.get(reverse("memberships:detail", args=[gold_membership.pk]))
+        mine = admin_client.get(reverse("memberships:detail", args=[other.pk]))
+
+        assert [line.product.name for line in gold.context["addon_lines"]] == ["Backup"]
+        assert [line.quantity for line in mine.context["addon_lines"]] == [5]
+        assert [line.product for line in mine.context["addon_lines"]] == [catalog.seo]
+        assert retired in mine.context["plan_form"].fields["plan"].products.values()
+        assert retired not in gold.context["plan_form"].fields["plan"].products.values()
