@@ -312,3 +312,14 @@ def newest_events_about(object_type: str, count: int):
     key is `object_id`, newest first (event_object_idx finds them)."""
     object_id = Param("object_id", models.BigIntegerField())
     return Event.objects.filter(object_type=object_type, object_id=object_id)[:count]
+
+
+@prepared
+def event_page():
+    """The event whose primary key is `pk`, with whether its object still exists and its
+    customer's user, as the event page shows it."""
+    return (
+        Event.objects.with_object_exists()
+        .select_related("customer__user")
+        .filter(pk=Param("pk", models.BigIntegerField()))
+    )

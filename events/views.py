@@ -1,10 +1,10 @@
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from customers.models import Customer
 from events.forms import EventFilterForm
-from events.models import Event
+from events.models import Event, event_page
 from network_admin.access import staff_permission_required
 from network_admin.pagination import AFTER, BEFORE, FIRST, LAST, SortKey, paginate
 from network_admin.preferences import ROWS_PER_PAGE as PER_PAGE
@@ -61,8 +61,6 @@ def event_list(request):
 @staff_permission_required("events.view_event")
 @require_GET
 def event_detail(request, pk):
-    event = get_object_or_404(
-        Event.objects.with_object_exists().select_related("customer__user"), pk=pk
-    )
+    event = event_page.one_or_404(pk=pk)
     ctx = {"section": "events", "event": event, "changes": event.changed_fields()}
     return render(request, "events/event_detail.html", ctx)

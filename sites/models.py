@@ -4,8 +4,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, OwnedByCustomer, owner_matches
-from events.models import Event
+from events.models import newest_events_about
 from memberships.models import Membership
+from network_admin.prepared import Param, prepared
 from network_admin.references import ReferenceField, normalize_reference
 
 
@@ -115,6 +116,13 @@ class Site(OwnedByCustomer):
         # The main site runs the network.
         return self.type != self.Type.MAIN
 
-    def audit_entries(self):
-        """The events about this site, newest first (found through event_object_idx)."""
-        return Event.objects.filter(object_type=self._meta.model_name, object_id=self.pk)
+    def audit_entries(self, count: int) -> models.QuerySet:
+        """The newest `count` events about this site, newest first."""
+        return newest_events_about(self._meta.model_name, count, object_id=self.pk)
+
+
+@prepared
+def site_page():
+    """The site whose primary key is `pk`, with its owner and membership, as the site's pages
+    show it."""
+    return Site.objects.with_owner().filter(pk=Param("pk", models.BigIntegerField()))

@@ -21,7 +21,7 @@ from network_admin.pagination import (
 from network_admin.preferences import VIEWS, keyset_page, remember_view, remembered_view
 from sites import services
 from sites.forms import OWNER_FIELDS, SiteActiveForm, SiteForm, SiteListForm
-from sites.models import Site
+from sites.models import Site, site_page
 
 NEWEST_FIRST = [SortKey("created_at", descending=True), SortKey("id", descending=True)]
 TAB_FILTERS = {
@@ -104,7 +104,7 @@ def site_add(request):
 @staff_permission_required("sites.view_site")
 @require_http_methods(["GET", "POST"])
 def site_detail(request, pk):
-    site = get_object_or_404(Site.objects.with_owner(), pk=pk)
+    site = site_page.one_or_404(pk=pk)
     can_change = request.user.has_perm("sites.change_site")
     if request.method == "POST":
         require_permission(request, "sites.change_site")
@@ -132,7 +132,7 @@ def site_detail(request, pk):
 @require_POST
 def site_transfer(request, pk):
     """Save the site page's changes that the admin confirmed although they move the site."""
-    site = get_object_or_404(Site.objects.with_owner(), pk=pk)
+    site = site_page.one_or_404(pk=pk)
     form = SiteForm(request.POST, site=site)
     if form.is_valid() and _saved(request, site, form):
         return redirect("sites:detail", pk=site.pk)
@@ -142,7 +142,7 @@ def site_transfer(request, pk):
 @staff_permission_required("sites.change_site")
 @require_POST
 def site_set_active(request, pk):
-    site = get_object_or_404(Site.objects.with_owner(), pk=pk)
+    site = site_page.one_or_404(pk=pk)
     form = SiteActiveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose whether the site is active or inactive."))
@@ -158,7 +158,7 @@ def site_set_active(request, pk):
 @staff_permission_required("sites.delete_site")
 @require_http_methods(["GET", "POST"])
 def site_delete(request, pk):
-    site = get_object_or_404(Site.objects.with_owner(), pk=pk)
+    site = site_page.one_or_404(pk=pk)
     if request.method == "POST":
         try:
             services.site_delete(actor=Actor.from_request(request), site=site)
@@ -200,6 +200,6 @@ def _detail_page(request, site: Site, form: SiteForm):
         "section": "sites",
         "site": site,
         "form": form,
-        "events": site.audit_entries()[:SITE_EVENTS],
+        "events": site.audit_entries(SITE_EVENTS),
     }
     return render(request, "sites/site_detail.html", ctx)
