@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import BigIntegerField, Q
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -61,7 +61,7 @@ from network_admin.pagination import (
     tab_counts,
 )
 from network_admin.preferences import keyset_page, remember_view, remembered_view, safe_next
-from network_admin.prepared import Param, prepared
+from network_admin.prepared import PRIMARY_KEY, prepared
 from network_admin.services import login_failed
 from network_admin.views import set_language_cookie
 
@@ -381,7 +381,7 @@ def _customer_page():
         payments=DETAIL_ROWS,
         sites=DETAIL_ROWS,
         events=DETAIL_ROWS,
-    ).filter(pk=Param("pk", BigIntegerField()))
+    ).filter(pk=PRIMARY_KEY)
 
 
 def _detail_context(customer: Customer, forms: CustomerPageForms) -> dict:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from network_admin.links import object_url
-from network_admin.prepared import Param, prepared
+from network_admin.prepared import PRIMARY_KEY, Param, prepared
 
 # What each action says, as one sentence. Placeholders: %(actor)s, %(object)s, %(action)s,
 # %(fields)s (the changed fields, by label), %(amount)s and %(total)s (with the payload's
@@ -308,8 +308,8 @@ def _shown(value) -> str:
 
 @prepared
 def newest_events_about(object_type: str, count: int):
-    """The newest `count` events about the `object_type` ("membership", "payment") whose primary
-    key is `object_id`, newest first (event_object_idx finds them)."""
+    """The newest `count` events about the `object_type` ("membership", "payment", "site")
+    whose primary key is `object_id`, newest first (event_object_idx finds them)."""
     object_id = Param("object_id", models.BigIntegerField())
     return Event.objects.filter(object_type=object_type, object_id=object_id)[:count]
 
@@ -319,7 +319,5 @@ def event_page():
     """The event whose primary key is `pk`, with whether its object still exists and its
     customer's user, as the event page shows it."""
     return (
-        Event.objects.with_object_exists()
-        .select_related("customer__user")
-        .filter(pk=Param("pk", models.BigIntegerField()))
+        Event.objects.with_object_exists().select_related("customer__user").filter(pk=PRIMARY_KEY)
     )

@@ -14,7 +14,7 @@ from customers.models import Customer, OwnedByCustomer
 from events.models import newest_events_about
 from network_admin.expressions import RelatedAggregate
 from network_admin.pagination import counts_up_to
-from network_admin.prepared import Param, prepared
+from network_admin.prepared import PRIMARY_KEY, Param, prepared
 from network_admin.references import ReferenceField, normalize_reference
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
@@ -309,11 +309,14 @@ class Membership(OwnedByCustomer):
         return newest_events_about(self._meta.model_name, count, object_id=self.pk)
 
 
+# The membership whose statements the membership page runs (the prepared functions below).
+MEMBERSHIP = Param("membership", models.BigIntegerField())
+
+
 @prepared
 def _membership_products():
     """Membership.offered_products's statement: each product with the line (`line_id`,
     `line_quantity`) it has on the membership whose primary key is `membership`, if any."""
-    membership = Param("membership", models.BigIntegerField())
     plan_type = Product.Type.PLAN
 
     def of_its_line(column: str):
@@ -325,7 +328,7 @@ def _membership_products():
             field="product",
             function="MAX",
             column=column,
-            where={"membership": membership},
+            where={"membership": MEMBERSHIP},
             output_field=models.BigIntegerField(),
         )
 
@@ -347,9 +350,7 @@ def _membership_products():
 def membership_page():
     """The membership whose primary key is `pk`, with its customer, their user and its plan, as
     the membership's pages show it."""
-    return Membership.objects.select_related("customer__user", "plan").filter(
-        pk=Param("pk", models.BigIntegerField())
-    )
+    return Membership.objects.select_related("customer__user", "plan").filter(pk=PRIMARY_KEY)
 
 
 @prepared
@@ -367,7 +368,7 @@ def _payment_summary():
 
     newest_first = [F("created_at").desc(), F("id").desc()]
     return (
-        Payment.objects.filter(membership=Param("membership", models.BigIntegerField()))
+        Payment.objects.filter(membership=MEMBERSHIP)
         .annotate(
             currency_kept=Window(kept_sum(), partition_by=F("currency")),
             payments_in_all=Window(Count("pk")),
@@ -383,8 +384,7 @@ def _newest_sites(count: int):
     """Membership.newest_sites's statement."""
     from sites.models import Site
 
-    membership = Param("membership", models.BigIntegerField())
-    return Site.objects.filter(membership=membership).annotate(sites_in_all=Window(Count("pk")))[
+    return Site.objects.filter(membership=MEMBERSHIP).annotate(sites_in_all=Window(Count("pk")))[
         :count
     ]
 

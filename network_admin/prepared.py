@@ -50,6 +50,10 @@ class Param(models.Expression):
         return "%s", [_Slot(self)]
 
 
+# The Param of a statement that reads one row by its primary key (see `Prepared.one_or_404`).
+PRIMARY_KEY = Param("pk", models.BigIntegerField())
+
+
 class _PreparedQuery(Query):
     """The query of a queryset a `Prepared` call returned: compiled once, run with `values`."""
 
@@ -110,16 +114,16 @@ class Prepared:
         if arguments not in self._querysets:
             self._querysets[arguments] = self.build(*arguments)
         queryset = self._querysets[arguments].all()
-        rows_as = queryset._iterable_class
-        queryset.query = queryset.query.chain(_PreparedQuery)
-        # Setting the query makes values() rows dicts; values_list()'s are tuples.
-        queryset._iterable_class = rows_as
-        queryset.query.prepared, queryset.query.arguments = self, arguments
-        queryset.query.values = values
+        # The copy all() made is this queryset's own: made a prepared query in place, as
+        # Query.chain(klass) does with a copy of its own.
+        query = queryset.query
+        query.__class__ = _PreparedQuery
+        query.prepared, query.arguments, query.values = self, arguments, values
         return queryset
 
     def one_or_404(self, *arguments, **values) -> models.Model:
-        """The row of a statement that reads one row by its key, or Http404 if there is none."""
+        """The row of a statement that reads one row by its key (`pk=PRIMARY_KEY`, say), or
+        Http404 if there is none."""
         for row in self(*arguments, **values):
             return row
         raise Http404(f"No row of {self}.")

@@ -14,7 +14,7 @@ from events.models import newest_events_about
 from memberships.models import MONEY, Membership, Product, network_currency
 from network_admin.expressions import RelatedAggregate
 from network_admin.numbers import CENT
-from network_admin.prepared import Param, prepared
+from network_admin.prepared import PRIMARY_KEY, prepared
 from network_admin.references import ReferenceField, normalize_reference
 
 ZERO = Decimal("0.00")
@@ -381,8 +381,4 @@ class InvoiceCounter(models.Model):
 def payment_page():
     """The payment whose primary key is `pk`, with its customer, their user and its membership,
     as the payment's pages show it."""
-    return (
-        Payment.objects.with_customer()
-        .select_related("membership")
-        .filter(pk=Param("pk", models.BigIntegerField()))
-    )
+    return Payment.objects.with_customer().select_related("membership").filter(pk=PRIMARY_KEY)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Customer, OwnedByCustomer, owner_matches
 from events.models import newest_events_about
 from memberships.models import Membership
-from network_admin.prepared import Param, prepared
+from network_admin.prepared import PRIMARY_KEY, prepared
 from network_admin.references import ReferenceField, normalize_reference
 
 
@@ -125,4 +125,4 @@ class Site(OwnedByCustomer):
 def site_page():
     """The site whose primary key is `pk`, with its owner and membership, as the site's pages
     show it."""
-    return Site.objects.with_owner().filter(pk=Param("pk", models.BigIntegerField()))
+    return Site.objects.with_owner().filter(pk=PRIMARY_KEY)

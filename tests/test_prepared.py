@@ -10,7 +10,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from memberships.models import Membership
-from network_admin.prepared import Param, prepared
+from network_admin.prepared import PRIMARY_KEY, Param, prepared
 from payments.models import Payment
 from tests.factories import CustomerFactory, MembershipFactory, PaymentFactory
 
@@ -153,7 +153,7 @@ def test_one_or_404_reads_the_row_or_is_not_found():
 
     @prepared
     def by_pk():
-        return Membership.objects.filter(pk=Param("pk", models.BigIntegerField()))
+        return Membership.objects.filter(pk=PRIMARY_KEY)
 
     assert by_pk.one_or_404(pk=membership.pk) == membership
     with pytest.raises(Http404):
