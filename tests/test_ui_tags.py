@@ -14,7 +14,7 @@ from django_countries.fields import Country
 
 from customers.charts import _chart
 from customers.models import LoginRecord
-from network_admin.templatetags.ui import choice_label, markup, prefilled
+from network_admin.templatetags.ui import choice_label, each, markup, prefilled
 from payments.models import Payment
 from tests.factories import CustomerFactory, ProductFactory
 
@@ -207,3 +207,15 @@ def test_a_prefilled_template_gives_what_markup_gives_in_one_go():
     shared = {"label": "Say {hi} & <b>", "url": "/customers/?a=1&b=2"}
     row = {"name": "<i>Ada</i> {label}"}
     assert markup(prefilled(template, **shared), **row) == format_html(template, **shared, **row)
+
+
+def test_a_row_tag_writes_each_item_in_order_as_markup_a_template_keeps_unescaped():
+    def row(name):
+        return markup("<li>{}</li>", name)
+
+    rows = each(row)
+    template = Template("{% load ui %}<ul>{{ rows }}</ul>")
+
+    assert rows(["Ada", "<b>Grace</b>"]) == "<li>Ada</li><li>&lt;b&gt;Grace&lt;/b&gt;</li>"
+    assert template.render(Context({"rows": rows(["Ada"])})) == "<ul><li>Ada</li></ul>"
+    assert rows([]) == ""

@@ -13,6 +13,7 @@ from network_admin.numbers import two_decimals
 from network_admin.templatetags.ui import (
     badge,
     calendar_date,
+    each,
     grouped,
     markup,
     prefilled,
@@ -170,15 +171,15 @@ def _list_render(context) -> dict:
 
 
 @register.simple_tag(takes_context=True)
-def customer_card(context, customer):
-    """One customer of the list's Cards view (`customer` from `as_listed()`)."""
-    return _customer_html(context, customer, "card")
+def customer_cards(context, customers):
+    """The customers of the list's Cards view (from `as_listed()`), one card each."""
+    return each(lambda customer: _customer_html(context, customer, "card"))(customers)
 
 
 @register.simple_tag(takes_context=True)
-def customer_row(context, customer):
-    """One customer of the list's Rows view (`customer` from `as_listed()`)."""
-    return _customer_html(context, customer, "row")
+def customer_rows(context, customers):
+    """The customers of the list's Rows view (from `as_listed()`), one table row each."""
+    return each(lambda customer: _customer_html(context, customer, "row"))(customers)
 
 
 @register.simple_tag

@@ -5,7 +5,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from network_admin.links import object_url
-from network_admin.templatetags.ui import badge, choice_label, markup, time_ago
+from network_admin.templatetags.ui import badge, choice_label, each, markup, time_ago
 
 register = template.Library()
 
@@ -36,7 +36,6 @@ RELATED_ROW = """<li class="row">
 </li>"""
 
 
-@register.simple_tag
 def event_row(event):
     """One event of the events table (`event` from `with_object_exists()`, so that deleted
     objects are named, not linked)."""
@@ -50,6 +49,9 @@ def event_row(event):
         severity=badge(event.severity, choice_label(event, "severity")),
         object=event_object(event),
     )
+
+
+register.simple_tag(each(event_row), name="event_rows")
 
 
 @register.simple_tag

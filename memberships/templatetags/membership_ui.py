@@ -7,7 +7,14 @@ from django.utils.translation import gettext as _
 
 from network_admin.dates import format_date, natural_time
 from network_admin.links import object_url
-from network_admin.templatetags.ui import badge, calendar_date, choice_label, markup, price
+from network_admin.templatetags.ui import (
+    badge,
+    calendar_date,
+    choice_label,
+    each,
+    markup,
+    price,
+)
 
 register = template.Library()
 
@@ -47,7 +54,6 @@ RELATED_ROW = """<li class="row">
 </li>"""
 
 
-@register.simple_tag
 def membership_row(membership):
     """One membership of the list (`membership` with select_related("customer__user", "plan"))."""
     customer = membership.customer
@@ -64,6 +70,9 @@ def membership_row(membership):
         expiration=membership_expiration(membership),
         created=calendar_date(membership.created_at),
     )
+
+
+register.simple_tag(each(membership_row), name="membership_rows")
 
 
 @register.simple_tag

@@ -35,6 +35,17 @@ def markup(template: str, /, *args, **kwargs) -> SafeString:
     )
 
 
+def each(row):
+    """A tag that writes `row(item)` for every item of a sequence: a list page's rows in one
+    tag instead of a template loop of row tags, which cost ~20 µs more a row (the loop's context
+    and the tag's own work) than the row's markup."""
+
+    def rows(items) -> SafeString:
+        return SafeString("".join([row(item) for item in items]))
+
+    return rows
+
+
 def prefilled(template: str, /, **values) -> str:
     """`template` with `values` filled in and escaped as `markup` escapes them, its other fields
     kept for `markup` to fill: what every row of a render shows alike (labels, links), filled

@@ -5,7 +5,14 @@ from django import template
 from django.utils.translation import gettext as _
 
 from network_admin.links import object_url
-from network_admin.templatetags.ui import badge, calendar_date, choice_label, markup, money
+from network_admin.templatetags.ui import (
+    badge,
+    calendar_date,
+    choice_label,
+    each,
+    markup,
+    money,
+)
 
 register = template.Library()
 
@@ -62,7 +69,6 @@ def _invoice(payment):
     )
 
 
-@register.simple_tag
 def payment_row(payment):
     """One payment of the list (`payment` from `with_customer()`)."""
     return markup(
@@ -76,6 +82,9 @@ def payment_row(payment):
         gateway=choice_label(payment, "gateway") or _("No gateway"),
         created=calendar_date(payment.created_at),
     )
+
+
+register.simple_tag(each(payment_row), name="payment_rows")
 
 
 @register.simple_tag

@@ -5,7 +5,14 @@ from django import template
 from django.utils.translation import gettext as _
 
 from network_admin.links import object_url
-from network_admin.templatetags.ui import badge, calendar_date, choice_label, icon, markup
+from network_admin.templatetags.ui import (
+    badge,
+    calendar_date,
+    choice_label,
+    each,
+    icon,
+    markup,
+)
 
 register = template.Library()
 
@@ -87,16 +94,18 @@ def _site_values(site) -> dict:
     }
 
 
-@register.simple_tag
 def site_card(site):
     """One site of the list's Cards view (`site` from `with_owner()`)."""
     return markup(CARD, **_site_values(site))
 
 
-@register.simple_tag
 def site_row(site):
     """One site of the list's Rows view (`site` from `with_owner()`)."""
     return markup(ROW, **_site_values(site))
+
+
+register.simple_tag(each(site_card), name="site_cards")
+register.simple_tag(each(site_row), name="site_rows")
 
 
 @register.simple_tag

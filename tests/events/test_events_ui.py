@@ -32,7 +32,7 @@ def test_an_event_row_shows_time_actor_sentence_action_severity_and_links_the_ob
         created_at=timezone.now() - timedelta(days=2),
     )
 
-    html = render("{% event_row event %}", event=listed(event))
+    html = render("{% event_rows events %}", events=[listed(event)])
 
     assert '<td class="nowrap">Jane &lt;Admin&gt;</td>' in html
     assert "2\xa0days ago</time>" in html
@@ -47,16 +47,16 @@ def test_an_event_row_shows_time_actor_sentence_action_severity_and_links_the_ob
 def test_a_deleted_object_is_named_not_linked_in_indonesian_too(db):
     event = EventFactory(object_type="site", object_id=10**9, object_repr="<i>Old</i> site")
 
-    html = render("{% event_row event %}", event=listed(event))
+    html = render("{% event_rows events %}", events=[listed(event)])
     assert '<td>&lt;i&gt;Old&lt;/i&gt; site <span class="muted small">(deleted)</span></td>' in html
 
     with translation.override("id"):
-        assert "(dihapus)" in render("{% event_row event %}", event=listed(event))
+        assert "(dihapus)" in render("{% event_rows events %}", events=[listed(event)])
 
 
 def test_an_event_about_nothing_shows_a_dash_for_its_object(db):
     event = EventFactory(action="auth.login_failed", object_type="", object_repr="")
-    assert "<td>—</td>" in render("{% event_row event %}", event=listed(event))
+    assert "<td>—</td>" in render("{% event_rows events %}", events=[listed(event)])
 
 
 def test_the_event_object_tag_names_the_object_on_the_event_page(customer):

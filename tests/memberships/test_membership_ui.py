@@ -41,7 +41,7 @@ def listed(membership) -> Membership:
 def test_a_listed_membership_links_itself_and_its_customer_with_everything_escaped(
     odd_membership,
 ):
-    html = render("{% membership_row m %}", m=listed(odd_membership))
+    html = render("{% membership_rows m %}", m=[listed(odd_membership)])
 
     detail = reverse("memberships:detail", args=[odd_membership.pk])
     assert f'<a class="ref" href="{detail}">{odd_membership.reference}</a>' in html
@@ -63,7 +63,7 @@ def test_a_lifetime_membership_reads_lifetime_in_indonesian(odd_membership):
         expires_at=None, status=Membership.Status.ACTIVE
     )
     with translation.override("id"):
-        html = render("{% membership_row m %}", m=listed(odd_membership))
+        html = render("{% membership_rows m %}", m=[listed(odd_membership)])
     assert '<td class="nowrap">Seumur hidup</td>' in html
     assert '<span class="badge badge-active">Aktif</span>' in html
     assert "setiap 1 bulan" in html

@@ -39,7 +39,7 @@ def listed(payment) -> Payment:
 
 
 def test_a_listed_payment_links_itself_and_its_customer_with_everything_escaped(odd_payment):
-    html = render("{% payment_row p %}", p=listed(odd_payment))
+    html = render("{% payment_rows p %}", p=[listed(odd_payment)])
 
     detail = reverse("payments:detail", args=[odd_payment.pk])
     assert f'<a class="ref" href="{detail}">{odd_payment.reference}</a>' in html
@@ -61,7 +61,7 @@ def test_a_payment_of_a_deleted_customer_shows_the_billing_name_in_indonesian(od
         customer=None, billing_name="<Old> name", invoice_number=None
     )
     with translation.override("id"):
-        html = render("{% payment_row p %}", p=listed(odd_payment))
+        html = render("{% payment_rows p %}", p=[listed(odd_payment)])
     assert '<span class="cell-title">&lt;Old&gt; name</span>' in html
     assert ">Pelanggan terhapus</span>" in html
     assert 'title="Pelanggannya sudah tidak ada;' in html

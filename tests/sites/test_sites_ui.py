@@ -33,11 +33,11 @@ def odd_site(customer):
 ESCAPED_TITLE = "Tom &amp; Jerry &lt;b&gt;&quot;x&quot;&lt;/b&gt;"
 
 
-@pytest.mark.parametrize("tag", ["site_card", "site_row"])
+@pytest.mark.parametrize("tag", ["site_cards", "site_rows"])
 def test_a_listed_site_links_its_page_address_and_owner_with_its_title_escaped(
     tag, odd_site, customer
 ):
-    html = render(f"{{% {tag} site %}}", site=Site.objects.with_owner().get(pk=odd_site.pk))
+    html = render(f"{{% {tag} sites %}}", sites=Site.objects.with_owner().filter(pk=odd_site.pk))
 
     detail = reverse("sites:detail", args=[odd_site.pk])
     assert f'<a class="cell-title" href="{detail}">{ESCAPED_TITLE}</a>' in html
@@ -56,7 +56,7 @@ def test_a_listed_site_links_its_page_address_and_owner_with_its_title_escaped(
 def test_a_network_site_is_owned_by_the_network_and_an_active_one_has_no_inactive_badge(db):
     site = SiteFactory(type=Site.Type.SITE_TEMPLATE, customer=None)
 
-    html = render("{% site_card site %}", site=Site.objects.with_owner().get(pk=site.pk))
+    html = render("{% site_cards sites %}", sites=Site.objects.with_owner().filter(pk=site.pk))
 
     assert '<dd><span class="muted">Network</span></dd>' in html
     assert '<span class="badge badge-site_template">Site template</span>' in html
@@ -66,7 +66,7 @@ def test_a_network_site_is_owned_by_the_network_and_an_active_one_has_no_inactiv
 def test_a_listed_site_reads_in_indonesian(odd_site):
     site = Site.objects.with_owner().get(pk=odd_site.pk)
     with translation.override("id"):
-        html = render("{% site_card site %}", site=site)
+        html = render("{% site_cards sites %}", sites=[site])
     assert "<dt>Pemilik</dt>" in html
     assert ">Kelola<" in html
     assert ">Tidak aktif<" in html and ">Milik pelanggan<" in html
