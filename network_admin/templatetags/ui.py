@@ -3,9 +3,10 @@
 Through Django's template engine a list row or card of ~20 variables and tags cost 0.3–0.6 ms,
 most of it the engine's own work per node, and an `{% include %}` of a two-line template tens of
 microseconds: a 25-row list spent more time there than in its queries. So, as Django's admin
-does for its change list rows, each app's `<app>_ui` tags write one row or card from a format
-string (every value escaped by `markup`, format_html's faster twin) and the templates keep the
-page around them; the small pieces those rows share are here.
+does for its change list rows, each app's `<app>_ui` tags write a page's rows or cards, each
+from a format string (every value escaped by `markup`, format_html's faster twin; `each` makes
+the tag), and the templates keep the page around them; the small pieces those rows share are
+here.
 """
 
 import html
