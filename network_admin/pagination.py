@@ -380,7 +380,7 @@ def tab_counts(
 
 
 def counted_tabs(labels: dict[str, str], counts: dict[str, tuple[int, bool]]) -> list[dict]:
-    """A list's tabs as includes/list_tabs.html shows them: each key with its label and its
+    """A list's tabs as the `list_tabs` tag shows them: each key with its label and its
     count from `capped_counts` / `sampled_counts`, "≈" marking an estimate."""
     return [
         list_tab(key, label, counts[key][0], is_estimate=counts[key][1])
@@ -389,10 +389,8 @@ def counted_tabs(labels: dict[str, str], counts: dict[str, tuple[int, bool]]) ->
 
 
 def list_tab(key: str, label: str, count: int, *, is_estimate=False, more=False) -> dict:
-    """One tab of includes/list_tabs.html: `count` rows, "≈" before it if it `is_estimate`, "+"
-    after it if there are `more`. Every key is there: the template's lookup of a missing one
-    fails three ways (key, attribute, index) before it gives up, ~20 µs a tab on a slow
-    machine."""
+    """One tab of the `list_tabs` tag (network_admin/templatetags/list_controls.py): `count`
+    rows, "≈" before it if it `is_estimate`, "+" after it if there are `more`."""
     return {"key": key, "label": label, "count": count, "is_estimate": is_estimate, "more": more}
 
 
