@@ -110,7 +110,11 @@ def test_search_finds_payments_of_deleted_customers_by_their_snapshot(admin_clie
     payment = PaymentFactory(
         customer=customer, billing_name="Gone Customer Ltd", billing_email="gone@old.example"
     )
-    PaymentFactory()
+    # A fixed owner: a random name or company ("Adams", "Estrada") could hold "ada".
+    grace = CustomerFactory(
+        user__first_name="Grace", user__last_name="Hopper", company_name="Compilers"
+    )
+    PaymentFactory(customer=grace)
     customer_delete(actor=Actor(user=network_admin), customer=customer, related=DELETE_RELATED)
     assert references_on(admin_client.get(URL, {"q": "gone customer"})) == [payment.reference]
     assert references_on(admin_client.get(URL, {"q": "GONE@old"})) == [payment.reference]
