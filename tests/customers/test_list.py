@@ -119,7 +119,10 @@ def test_a_search_on_the_online_tab_pages_the_online_matches(admin_client, sort)
         for name in ("Carl", "Anna", "Bea")
     ]
     CustomerFactory(user__first_name="Alma", user__last_name="Fischer", last_seen=None)
-    CustomerFactory(user__first_name="Abe", user__last_name="Miller", last_seen=now)
+    # A fixed company: a random one is made of last names ("Fischer Inc").
+    CustomerFactory(
+        user__first_name="Abe", user__last_name="Miller", company_name="Engines", last_seen=now
+    )
 
     params = {"q": "fischer", "tab": "online", "sort": sort, "per_page": "2"}
     seen = names_from(admin_client, admin_client.get(URL, params), params)
@@ -274,7 +277,8 @@ def test_a_search_of_many_customers_by_name_finds_its_keys_first(admin_client, p
     planner.rows = 50_000
     for first_name in ["Cecil", "Abe", "Bea"]:
         CustomerFactory(user__first_name=first_name, user__last_name="Fischer")
-    CustomerFactory(user__first_name="Aaron", user__last_name="Miller")
+    # A fixed company: a random one is made of last names ("Fischer Inc").
+    CustomerFactory(user__first_name="Aaron", user__last_name="Miller", company_name="Engines")
     searched = {"sort": "name", "q": "fischer", "per_page": "2"}
 
     first, statements = get_with_statements(admin_client, URL, searched)
@@ -504,7 +508,8 @@ def test_a_search_of_many_customers_pages_its_matches_in_date_order(admin_client
         CustomerFactory(user__last_name="Fischer", created_at=now - timedelta(days=days))
         for days in (4, 1, 3, 5, 2)
     ]
-    CustomerFactory(user__last_name="Miller", created_at=now)
+    # A fixed company: a random one is made of last names ("Fischer Inc").
+    CustomerFactory(user__last_name="Miller", company_name="Engines", created_at=now)
     expected = sorted(fischers, key=lambda customer: customer.created_at)
     if sort == "newest":
         expected.reverse()

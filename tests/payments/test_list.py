@@ -146,7 +146,9 @@ def test_a_search_past_the_count_cap_pages_through_every_match_newest_first(
         )
         for hours in range(5)
     ]
-    PaymentFactory(customer=CustomerFactory(user__last_name="Meier"), created_at=start)
+    # A fixed company: a random one is made of last names ("Fischer Inc").
+    meier = CustomerFactory(user__last_name="Meier", company_name="Engines")
+    PaymentFactory(customer=meier, created_at=start)
     params = {"q": "fischer", "per_page": 2}
     seen = []
     response = admin_client.get(URL, params)
