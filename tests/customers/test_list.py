@@ -219,9 +219,10 @@ def test_an_ip_search_finds_every_customer_who_logged_in_from_it(
     "typed", ["%", "_", "'", "\\", "a" * 10_000, "ada\x00", "' OR 1=1 --", "🙂", "\u202eada"]
 )
 def test_hostile_search_text_gets_a_sensible_page(admin_client, typed):
-    # Fixed companies: a random one ("Adams Ltd") could contain the searched word.
-    CustomerFactory(user__first_name="Ada", company_name="Engines")
-    CustomerFactory(user__first_name="Grace", company_name="Compilers")
+    # Fixed last names and companies: a random one ("Adams", "Adams Ltd") could contain the
+    # searched word.
+    CustomerFactory(user__first_name="Ada", user__last_name="Lovelace", company_name="Engines")
+    CustomerFactory(user__first_name="Grace", user__last_name="Hopper", company_name="Compilers")
     response = admin_client.get(URL, {"q": typed})
     assert response.status_code == 200
     assert len(response.context["page"].rows) <= 1
