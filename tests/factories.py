@@ -59,6 +59,14 @@ class CustomerFactory(DjangoModelFactory):
     signup_source = "by-admin"
 
 
+def customer_of_fixed_words(**fields) -> Customer:
+    """A customer whose searchable words (names, company) are fixed, for a test that must not
+    find them by chance: Faker's hold common words ("Adams" and "Estrada" hold "ada", "Rivera"
+    "vera", "Smith and Bishop" "shop"; its companies are made of last names, "Fischer Inc")."""
+    words = {"user__first_name": "Grace", "user__last_name": "Hopper", "company_name": "Compilers"}
+    return CustomerFactory(**words | fields)
+
+
 class CustomFieldFactory(DjangoModelFactory):
     class Meta:
         model = CustomField

@@ -20,6 +20,7 @@ from tests.factories import (
     MembershipFactory,
     PaymentFactory,
     RefundFactory,
+    customer_of_fixed_words,
 )
 
 pytestmark = pytest.mark.django_db
@@ -113,11 +114,9 @@ def test_export_without_customers_is_the_header_alone(admin_client):
 
 
 def test_export_honours_tab_and_search(admin_client):
-    # Fixed last names and companies: a random one ("Rivera") could contain the searched word.
-    fixed = {"user__last_name": "Test", "company_name": "Engines"}
-    CustomerFactory(vip=True, user__first_name="Victor", **fixed)
-    CustomerFactory(vip=True, user__first_name="Vera", **fixed)
-    CustomerFactory(user__first_name="Rita", **fixed)
+    customer_of_fixed_words(vip=True, user__first_name="Victor")
+    customer_of_fixed_words(vip=True, user__first_name="Vera")
+    customer_of_fixed_words(user__first_name="Rita")
     assert len(rows_of(admin_client.get(URL, {"tab": "vip"}))) == 2
     (row,) = rows_of(admin_client.get(URL, {"tab": "vip", "q": "vera"}))
     assert row["Name"].startswith("Vera")

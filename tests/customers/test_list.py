@@ -13,7 +13,12 @@ from customers.models import Customer
 from customers.services import customer_update
 from events.models import Event
 from events.services import Actor
-from tests.factories import CustomerFactory, LoginRecordFactory, MembershipFactory
+from tests.factories import (
+    CustomerFactory,
+    LoginRecordFactory,
+    MembershipFactory,
+    customer_of_fixed_words,
+)
 from tests.queries import finds_keys_first, get_with_statements
 
 pytestmark = pytest.mark.django_db
@@ -119,10 +124,7 @@ def test_a_search_on_the_online_tab_pages_the_online_matches(admin_client, sort)
         for name in ("Carl", "Anna", "Bea")
     ]
     CustomerFactory(user__first_name="Alma", user__last_name="Fischer", last_seen=None)
-    # A fixed company: a random one is made of last names ("Fischer Inc").
-    CustomerFactory(
-        user__first_name="Abe", user__last_name="Miller", company_name="Engines", last_seen=now
-    )
+    customer_of_fixed_words(user__first_name="Abe", user__last_name="Miller", last_seen=now)
 
     params = {"q": "fischer", "tab": "online", "sort": sort, "per_page": "2"}
     seen = names_from(admin_client, admin_client.get(URL, params), params)
@@ -219,10 +221,8 @@ def test_an_ip_search_finds_every_customer_who_logged_in_from_it(
     "typed", ["%", "_", "'", "\\", "a" * 10_000, "ada\x00", "' OR 1=1 --", "🙂", "\u202eada"]
 )
 def test_hostile_search_text_gets_a_sensible_page(admin_client, typed):
-    # Fixed last names and companies: a random one ("Adams", "Adams Ltd") could contain the
-    # searched word.
-    CustomerFactory(user__first_name="Ada", user__last_name="Lovelace", company_name="Engines")
-    CustomerFactory(user__first_name="Grace", user__last_name="Hopper", company_name="Compilers")
+    customer_of_fixed_words(user__first_name="Ada", user__last_name="Lovelace")
+    customer_of_fixed_words()
     response = admin_client.get(URL, {"q": typed})
     assert response.status_code == 200
     assert len(response.context["page"].rows) <= 1
@@ -278,8 +278,7 @@ def test_a_search_of_many_customers_by_name_finds_its_keys_first(admin_client, p
     planner.rows = 50_000
     for first_name in ["Cecil", "Abe", "Bea"]:
         CustomerFactory(user__first_name=first_name, user__last_name="Fischer")
-    # A fixed company: a random one is made of last names ("Fischer Inc").
-    CustomerFactory(user__first_name="Aaron", user__last_name="Miller", company_name="Engines")
+    customer_of_fixed_words(user__first_name="Aaron", user__last_name="Miller")
     searched = {"sort": "name", "q": "fischer", "per_page": "2"}
 
     first, statements = get_with_statements(admin_client, URL, searched)
@@ -322,7 +321,9 @@ def test_bad_list_parameters_fall_back_to_a_sensible_page(admin_client, params):
 
 
 def test_pages_walk_forwards_to_the_last_and_back(admin_client):
-    CustomerFactory.create_batch(5)
+    # Names tell the rows apart: random ones could repeat.
+    for first_name in ("Ann", "Bea", "Cy", "Dee", "Eve"):
+        CustomerFactory(user__first_name=first_name)
     first = admin_client.get(URL, {"per_page": "2"})
     assert first.context["page"].has_next and not first.context["page"].has_previous
     second = admin_client.get(URL, {"per_page": "2", "after": first.context["page"].last_cursor})
@@ -509,8 +510,7 @@ def test_a_search_of_many_customers_pages_its_matches_in_date_order(admin_client
         CustomerFactory(user__last_name="Fischer", created_at=now - timedelta(days=days))
         for days in (4, 1, 3, 5, 2)
     ]
-    # A fixed company: a random one is made of last names ("Fischer Inc").
-    CustomerFactory(user__last_name="Miller", company_name="Engines", created_at=now)
+    customer_of_fixed_words(user__last_name="Miller", created_at=now)
     expected = sorted(fischers, key=lambda customer: customer.created_at)
     if sort == "newest":
         expected.reverse()

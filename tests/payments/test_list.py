@@ -14,7 +14,7 @@ from memberships.models import Membership
 from payments import views
 from payments.models import Payment
 from payments.services import payment_update
-from tests.factories import CustomerFactory, PaymentFactory
+from tests.factories import CustomerFactory, PaymentFactory, customer_of_fixed_words
 from tests.list_pages import tabs_shown
 from tests.queries import finds_keys_first, get_with_statements
 
@@ -110,11 +110,7 @@ def test_search_finds_payments_of_deleted_customers_by_their_snapshot(admin_clie
     payment = PaymentFactory(
         customer=customer, billing_name="Gone Customer Ltd", billing_email="gone@old.example"
     )
-    # A fixed owner: a random name or company ("Adams", "Estrada") could hold "ada".
-    grace = CustomerFactory(
-        user__first_name="Grace", user__last_name="Hopper", company_name="Compilers"
-    )
-    PaymentFactory(customer=grace)
+    PaymentFactory(customer=customer_of_fixed_words())
     customer_delete(actor=Actor(user=network_admin), customer=customer, related=DELETE_RELATED)
     assert references_on(admin_client.get(URL, {"q": "gone customer"})) == [payment.reference]
     assert references_on(admin_client.get(URL, {"q": "GONE@old"})) == [payment.reference]
@@ -146,9 +142,7 @@ def test_a_search_past_the_count_cap_pages_through_every_match_newest_first(
         )
         for hours in range(5)
     ]
-    # A fixed company: a random one is made of last names ("Fischer Inc").
-    meier = CustomerFactory(user__last_name="Meier", company_name="Engines")
-    PaymentFactory(customer=meier, created_at=start)
+    PaymentFactory(customer=customer_of_fixed_words(user__last_name="Meier"), created_at=start)
     params = {"q": "fischer", "per_page": 2}
     seen = []
     response = admin_client.get(URL, params)

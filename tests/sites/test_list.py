@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from network_admin import pagination
 from sites.models import Site
-from tests.factories import CustomerFactory, MembershipFactory, SiteFactory
+from tests.factories import CustomerFactory, MembershipFactory, SiteFactory, customer_of_fixed_words
 from tests.queries import get_with_statements
 
 pytestmark = pytest.mark.django_db
@@ -72,11 +72,7 @@ def test_a_search_past_the_count_cap_lists_its_sites_newest_first(admin_client, 
     SiteFactory(title="Old", customer=ada, created_at=now - timedelta(days=2))
     SiteFactory(title="Ada's shop", created_at=now - timedelta(days=3))
     SiteFactory(title="New", customer=ada, created_at=now - timedelta(days=1))
-    # A fixed owner: a random name or company ("Adams", "Estrada") could hold "ada".
-    grace = CustomerFactory(
-        user__first_name="Grace", user__last_name="Hopper", company_name="Compilers"
-    )
-    SiteFactory(title="Someone else's", customer=grace)
+    SiteFactory(title="Someone else's", customer=customer_of_fixed_words())
     response = admin_client.get(URL, {"q": "ada"})
     assert titles_on(response) == ["New", "Old", "Ada's shop"]
     assert '<span class="count">≈5,000</span>' in response.content.decode()
@@ -111,9 +107,7 @@ def test_search_finds_a_site_by_its_reference_code(admin_client):
 def test_search_narrows_the_tab_counts_too(admin_client):
     SiteFactory(title="Shop one")
     SiteFactory(title="Shop template", type=Site.Type.SITE_TEMPLATE, customer=None)
-    # A fixed owner: a random company ("Smith and Bishop") could hold "shop".
-    owner = CustomerFactory(user__last_name="Lovelace", company_name="Analytical Engines")
-    SiteFactory(title="Blog", customer=owner)
+    SiteFactory(title="Blog", customer=customer_of_fixed_words())
     response = admin_client.get(URL, {"q": "shop"})
     counts = {tab["key"]: tab["count"] for tab in response.context["tabs"]}
     assert counts == {"all": 2, "customer_owned": 1, "templates": 1, "pending": 0}
@@ -278,12 +272,7 @@ def test_customers_cannot_see_the_list(customer_client):
 def test_search_results_page_forwards_and_back(admin_client):
     for number in range(5):
         SiteFactory(title=f"Shop {number}")
-    # The search also matches the owner (names, emails, company): nothing of this one's may hold
-    # "shop", as a random "Bishop" or "Workshop Inc" would.
-    owner = CustomerFactory(
-        user__first_name="Ada", user__last_name="Lovelace", company_name="Analytical Engines"
-    )
-    SiteFactory(title="Blog", customer=owner)
+    SiteFactory(title="Blog", customer=customer_of_fixed_words())
     query = {"q": "shop", "per_page": "2"}
     first = admin_client.get(URL, query)
     second = admin_client.get(URL, query | {"after": first.context["page"].last_cursor})
