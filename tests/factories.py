@@ -1,4 +1,5 @@
-"""factory-boy factories for every model; also used by `manage.py seed_demo`."""
+"""factory-boy factories for every model, for the tests (`manage.py seed_demo` writes its own rows,
+without Faker)."""
 
 import importlib
 import uuid
